@@ -1,7 +1,7 @@
 /*
  * evt_builtin.h - the schemas compiled into etwcat from share/schemas/.
  *
- * The build embeds every share/schemas/*.man file (build-aux/bin2c.c);
+ * The build embeds every .man file of share/schemas (build-aux/bin2c.c);
  * evt_builtin_load() compiles them into the registry at EVT_PRIO_BUILTIN.
  *
  * SPDX-License-Identifier: MIT

@@ -30,6 +30,7 @@
 #define PLAT_POSIX 1
 #endif
 
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -1,0 +1,433 @@
+/*
+ * evt_output.c - write one event in the NDJSON event contract.
+ *
+ * Key order and value formats: ARCHITECTURE.md "The event contract".
+ * Names of levels, opcodes and channels fall back to the winmeta.xml
+ * built-ins (etw-schemas.md section 3) when the schema gives none; tasks
+ * without a schema keep their number. Kernel (NT Kernel Logger) events
+ * are reported under the provider name MSNT_SystemTrace with the class
+ * name as task, as TDH does.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "lib/platform.h"
+#include "etwcat/evt_output.h"
+
+#include "etwcat/evt_manifest.h"
+#include "etwcat/evt_tei.h"
+#include "etwcat/evt_tlg.h"
+#include "lib/bytes.h"
+#include "lib/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const level_names[] = {
+    "Log Always", "Critical", "Error", "Warning", "Information", "Verbose"};
+
+static const char *
+opcode_name(uint8_t op)
+{
+  static const char *const names[] = {
+      "Info",    "Start", "Stop",   "DCStart", "DCStop",
+      "Extension", "Reply", "Resume", "Suspend", "Send"};
+  if (op < sizeof names / sizeof names[0])
+    return names[op];
+  if (op == 240)
+    return "Receive";
+  return NULL;
+}
+
+static const char *
+channel_name(uint8_t ch)
+{
+  switch (ch) {
+  case 0: return "TraceClassic";
+  case 8: return "System";
+  case 9: return "Application";
+  case 10: return "Security";
+  case 11: return "TraceLogging";
+  case 12: return "ProviderMetadata";
+  default: return NULL;
+  }
+}
+
+static const char *const kernel_groups[] = {
+    "EventTrace", "DiskIo",   "PageFault", "Process",   "FileIo",
+    "Thread",     "TcpIp",    "Job",       "UdpIp",     "Registry",
+    "DbgPrint",   "EventTraceConfig", "Spare1", "Wnf",  "Pool",
+    "PerfInfo",   "Heap",     "Object",    "Power",     "ModBound",
+    "Image",      "Dpc",      "Cc",        "CritSec",   "StackWalk",
+    "Ums",        "ALPC",     "SplitIo",   "ThreadPool", "Hypervisor",
+    "HypervisorX"};
+
+static const char *
+kernel_task(uint16_t hook)
+{
+  unsigned g = hook == 0x030A ? 0x14 : hook >> 8;
+  if (g < sizeof kernel_groups / sizeof kernel_groups[0])
+    return kernel_groups[g];
+  return NULL;
+}
+
+static void
+name_or_number(struct jsonw *w, const char *key, const char *name,
+               unsigned v)
+{
+  jw_key(w, key);
+  if (name)
+    jw_str(w, name);
+  else
+    jw_u64(w, v);
+}
+
+static bool
+is_header_record(const struct etl_event *ev)
+{
+  return ev->origin == ETL_ORIGIN_KERNEL && ev->hook_id == 0x0000;
+}
+
+static bool
+is_manifest_chunk(const struct etl_event *ev)
+{
+  return ev->origin == ETL_ORIGIN_MANIFEST && ev->id == 0xFFFE &&
+         ev->data_len >= 8 && ev->data[0] == 1 && ev->data[3] == 0x5B;
+}
+
+/* Compile a schema record (EventMetadata or EventSource manifest chunk)
+ * into the registry; reports malformed ones. */
+static void
+load_schema_record(struct evt_writer *wr, const struct etl_event *ev)
+{
+  char err[256] = "";
+  int rc = 0;
+  if (evt_tei_is_metadata(ev))
+    rc = evt_tei_load(wr->reg, ev, err, sizeof err);
+  else if (is_manifest_chunk(ev))
+    rc = evt_manifest_chunk(wr->reg, ev->provider, ev->data, ev->data_len,
+                            err, sizeof err);
+  if (rc < 0)
+    log_warn("%s: offset 0x%08" PRIx64 ": schema record not usable: %s",
+             ev->src_name ? ev->src_name : "<session>", ev->src_offset, err);
+}
+
+void
+evt_prescan(struct evt_writer *wr, struct etl_file *f)
+{
+  if (f->prescanned)
+    return;
+  f->prescanned = true;
+  for (size_t i = 0; i < f->nbufs; i++) {
+    uint8_t *data;
+    /* Problems are reported by the main pass; stay quiet here. */
+    unsigned problems = f->problems;
+    if (etl_file_load(f, &f->bufs[i], &data) != 0) {
+      f->problems = problems;
+      continue;
+    }
+    struct etl_walk walk = {f, &f->bufs[i], data, ETL_BUF_HDR,
+                            f->bufs[i].filled, 0, false};
+    struct etl_event ev;
+    enum etl_next nx;
+    while ((nx = etl_walk_next(&walk, &ev)) != ETL_END)
+      if (nx == ETL_EVENT && (evt_tei_is_metadata(&ev) ||
+                              is_manifest_chunk(&ev)))
+        load_schema_record(wr, &ev);
+    f->problems = problems;
+    free(data);
+  }
+}
+
+static const struct evt_schema *
+find_schema(struct evt_writer *wr, const struct etl_event *ev, char *err,
+            size_t errlen)
+{
+  if (ev->tl_meta)
+    return evt_tlg_schema(wr->reg, ev, err, errlen);
+  switch (ev->origin) {
+  case ETL_ORIGIN_MANIFEST:
+    return evt_registry_find(wr->reg, ev->provider, false, ev->id,
+                             ev->version);
+  case ETL_ORIGIN_CLASSIC:
+  case ETL_ORIGIN_KERNEL:
+    return evt_registry_find(wr->reg, ev->provider, true, ev->opcode,
+                             ev->version);
+  default:
+    return NULL;
+  }
+}
+
+static void
+header_keys(struct evt_writer *wr, const struct etl_event *ev,
+            const struct evt_schema *s, struct jsonw *w)
+{
+  char t[48];
+  size_t n = filetime_fmt(ev->time, 7, true, t);
+  jw_key(w, "TimeCreated");
+  jw_strn(w, t, n);
+
+  const char *prov = s ? s->provider_name : NULL;
+  if (!prov)
+    prov = evt_registry_provider_name(wr->reg, ev->provider);
+  if (!prov && ev->origin == ETL_ORIGIN_KERNEL)
+    prov = "MSNT_SystemTrace";
+  jw_key(w, "Provider");
+  if (prov)
+    jw_str(w, prov);
+  else
+    jw_guid(w, ev->provider);
+  jw_key(w, "ProviderId");
+  jw_guid(w, ev->provider);
+  jw_key(w, "EventId");
+  jw_u64(w, ev->id);
+  jw_key(w, "Version");
+  jw_u64(w, ev->version);
+
+  const char *lvl = s ? s->level_name : NULL;
+  if (!lvl && ev->level < 6)
+    lvl = level_names[ev->level];
+  const char *task = s ? s->task_name : NULL;
+  if (!task && ev->origin == ETL_ORIGIN_KERNEL)
+    task = kernel_task(ev->hook_id);
+  const char *op = s ? s->opcode_name : NULL;
+  if (!op && ev->origin == ETL_ORIGIN_MANIFEST)
+    op = opcode_name(ev->opcode);
+  if (!op && is_header_record(ev))
+    op = "Header";
+  const char *ch = s ? s->channel_name : NULL;
+  if (!ch)
+    ch = channel_name(ev->channel);
+  name_or_number(w, "Level", lvl, ev->level);
+  name_or_number(w, "Task", task, ev->task);
+  name_or_number(w, "Opcode", op, ev->opcode);
+  name_or_number(w, "Channel", ch, ev->channel);
+  jw_key(w, "LevelValue");
+  jw_u64(w, ev->level);
+  jw_key(w, "TaskValue");
+  jw_u64(w, ev->task);
+  jw_key(w, "OpcodeValue");
+  jw_u64(w, ev->opcode);
+
+  char kw[24] = "0x";
+  static const char hex[] = "0123456789ABCDEF";
+  for (int i = 0; i < 16; i++)
+    kw[2 + i] = hex[(ev->keywords >> (60 - 4 * i)) & 15];
+  jw_key(w, "Keywords");
+  jw_strn(w, kw, 18);
+
+  jw_key(w, "ProcessId");
+  if (ev->has_pid)
+    jw_u64(w, ev->pid);
+  else
+    jw_i64(w, -1);
+  jw_key(w, "ThreadId");
+  if (ev->has_pid)
+    jw_u64(w, ev->tid);
+  else
+    jw_i64(w, -1);
+  jw_key(w, "ProcessorNumber");
+  jw_u64(w, ev->cpu);
+  static const uint8_t zero[16];
+  jw_key(w, "ActivityId");
+  jw_guid(w, ev->has_activity ? ev->activity : zero);
+  if (ev->has_related) {
+    jw_key(w, "RelatedActivityId");
+    jw_guid(w, ev->related);
+  }
+}
+
+/* EventData of the trace header record: TRACE_LOGFILE_HEADER (MOF class
+ * EventTrace_Header names), etl-format.md section 5. */
+static bool
+write_logfile_header(const struct etl_event *ev, struct jsonw *w)
+{
+  bool p64 = ev->ptr_size == 8;
+  struct br r = br_make(ev->data, ev->data_len);
+  uint32_t v[12];
+  for (int i = 0; i < 4; i++)
+    v[i] = br_u32le(&r);
+  int64_t end_time = (int64_t)br_u64le(&r);
+  for (int i = 4; i < 12; i++)
+    v[i] = br_u32le(&r);
+  uint64_t logger_ptr = p64 ? br_u64le(&r) : br_u32le(&r);
+  uint64_t logfile_ptr = p64 ? br_u64le(&r) : br_u32le(&r);
+  int32_t bias = (int32_t)br_u32le(&r);
+  const uint8_t *std_name = br_bytes(&r, 64);
+  br_skip(&r, 16 + 4);
+  const uint8_t *dl_name = br_bytes(&r, 64);
+  br_skip(&r, 16 + 4 + 4); /* DaylightDate, DaylightBias, padding */
+  int64_t boot = (int64_t)br_u64le(&r);
+  int64_t freq = (int64_t)br_u64le(&r);
+  int64_t start = (int64_t)br_u64le(&r);
+  uint32_t clock = br_u32le(&r);
+  uint32_t lost = br_u32le(&r);
+  if (r.bad)
+    return false;
+  static const char *const names[] = {
+      "BufferSize",     "Version",      "ProviderVersion", "NumberOfProcessors",
+      "TimerResolution", "MaxFileSize", "LogFileMode",     "BuffersWritten",
+      "StartBuffers",   "PointerSize",  "EventsLost",      "CPUSpeed"};
+  char t[48];
+  jw_obj_begin(w);
+  for (int i = 0; i < 4; i++) {
+    jw_key(w, names[i]);
+    jw_u64(w, v[i]);
+  }
+  jw_key(w, "EndTime");
+  jw_strn(w, t, filetime_fmt(end_time, 7, true, t));
+  for (int i = 4; i < 12; i++) {
+    jw_key(w, names[i]);
+    if (i == 6)
+      jw_hex_str(w, v[i]);
+    else
+      jw_u64(w, v[i]);
+  }
+  jw_key(w, "LoggerName");
+  jw_u64(w, logger_ptr);
+  jw_key(w, "LogFileName");
+  jw_u64(w, logfile_ptr);
+  jw_key(w, "TimeZoneBias");
+  jw_i64(w, bias);
+  jw_key(w, "TimeZoneStandardName");
+  jw_str_utf16le(w, std_name, 64);
+  jw_key(w, "TimeZoneDaylightName");
+  jw_str_utf16le(w, dl_name, 64);
+  jw_key(w, "BootTime");
+  jw_strn(w, t, filetime_fmt(boot, 7, true, t));
+  jw_key(w, "PerfFreq");
+  jw_i64(w, freq);
+  jw_key(w, "StartTime");
+  jw_strn(w, t, filetime_fmt(start, 7, true, t));
+  jw_key(w, "ReservedFlags");
+  jw_u64(w, clock);
+  jw_key(w, "BuffersLost");
+  jw_u64(w, lost);
+  /* Session and log file names follow the fixed part. */
+  const uint8_t *s = ev->data + r.off;
+  size_t left = br_left(&r);
+  size_t i = 0;
+  while (i + 1 < left && (s[i] | s[i + 1]))
+    i += 2;
+  jw_key(w, "SessionNameString");
+  jw_str_utf16le(w, s, i);
+  size_t j = i + 2 < left ? i + 2 : left;
+  jw_key(w, "LogFileNameString");
+  jw_str_utf16le(w, s + j, left - j);
+  jw_obj_end(w);
+  return true;
+}
+
+static void
+write_manifest_chunk(const struct etl_event *ev, struct jsonw *w)
+{
+  const uint8_t *d = ev->data;
+  static const char *const names[] = {"Format", "MajorVersion",
+                                      "MinorVersion", "Magic"};
+  jw_obj_begin(w);
+  for (int i = 0; i < 4; i++) {
+    jw_key(w, names[i]);
+    jw_u64(w, d[i]);
+  }
+  jw_key(w, "TotalChunks");
+  jw_u64(w, le16(d + 4));
+  jw_key(w, "ChunkNumber");
+  jw_u64(w, le16(d + 6));
+  jw_key(w, "ChunkData");
+  jw_str_8bit(w, d + 8, ev->data_len - 8);
+  jw_obj_end(w);
+}
+
+static void
+no_schema_reason(const struct etl_event *ev, char *err, size_t n)
+{
+  char g[37];
+  guid_fmt(ev->provider, g);
+  switch (ev->origin) {
+  case ETL_ORIGIN_MANIFEST:
+    snprintf(err, n, "no schema for provider %s event %u version %u", g,
+             ev->id, ev->version);
+    break;
+  case ETL_ORIGIN_WPP:
+    snprintf(err, n, "WPP message %u of %s: decoding needs the TMF "
+             "data of the provider's private symbols", ev->id, g);
+    break;
+  default:
+    snprintf(err, n, "no schema for class %s opcode %u version %u", g,
+             ev->opcode, ev->version);
+  }
+}
+
+static void
+decode_error(struct evt_writer *wr, const struct etl_event *ev,
+             const char *reason, struct jsonw *w)
+{
+  wr->decode_errors++;
+  jw_key(w, "EventData");
+  jw_obj_begin(w);
+  jw_obj_end(w);
+  jw_key(w, "DecodeError");
+  jw_str(w, reason);
+  jw_key(w, "RawData");
+  jw_bytes_hex(w, ev->data, ev->data_len);
+}
+
+void
+evt_write_event(struct evt_writer *wr, const struct etl_event *ev,
+                struct etl_file *f, struct jsonw *w)
+{
+  char err[256] = "";
+  wr->events++;
+  bool schema_record = evt_tei_is_metadata(ev) || is_manifest_chunk(ev);
+  if (schema_record && !(f && f->prescanned))
+    load_schema_record(wr, ev);
+  const struct evt_schema *s = find_schema(wr, ev, err, sizeof err);
+  if (!s && !ev->tl_meta && f && !f->prescanned && !schema_record &&
+      !is_header_record(ev) && ev->origin != ETL_ORIGIN_WPP) {
+    /* Merged traces may carry a schema after the events that use it. */
+    evt_prescan(wr, f);
+    s = find_schema(wr, ev, err, sizeof err);
+  }
+  jw_obj_begin(w);
+  header_keys(wr, ev, s, w);
+  if (is_header_record(ev)) {
+    struct jw_mark m = jw_mark(w);
+    jw_key(w, "EventData");
+    if (!write_logfile_header(ev, w)) {
+      jw_rollback(w, m);
+      decode_error(wr, ev, "trace header record shorter than "
+                   "TRACE_LOGFILE_HEADER", w);
+    }
+  } else if (is_manifest_chunk(ev)) {
+    jw_key(w, "EventData");
+    write_manifest_chunk(ev, w);
+  } else if (schema_record) {
+    decode_error(wr, ev, "EventMetadata schema record: compiled into the "
+                 "schema registry, not decoded as an event", w);
+  } else if (s) {
+    struct jw_mark m = jw_mark(w);
+    jw_key(w, "EventData");
+    if (evt_decode_payload(wr->reg, s, ev, &wr->opts, w, err, sizeof err) !=
+        0) {
+      jw_rollback(w, m);
+      decode_error(wr, ev, err, w);
+    }
+  } else if (ev->flags & ETL_EF_STRING_ONLY) {
+    jw_key(w, "EventData");
+    jw_obj_begin(w);
+    jw_key(w, "String");
+    evt_decode_string_only(ev, w);
+    jw_obj_end(w);
+  } else if (ev->data_len == 0 && ev->origin != ETL_ORIGIN_WPP) {
+    jw_key(w, "EventData");
+    jw_obj_begin(w);
+    jw_obj_end(w);
+  } else {
+    wr->no_schema++;
+    if (!err[0])
+      no_schema_reason(ev, err, sizeof err);
+    decode_error(wr, ev, err, w);
+  }
+  jw_obj_end(w);
+  jw_newline(w);
+}
