@@ -29,6 +29,10 @@ ifeq ($(SAN),1)
   CONF := asan
   SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
               -fno-omit-frame-pointer
+else ifeq ($(SAN),fuzz)
+  CONF := fuzz
+  SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined \
+              -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 else
   CONF := $(PLAT)
   SANFLAGS :=
@@ -36,6 +40,8 @@ endif
 
 OBJ := build/$(CONF)
 BIN := $(if $(SAN),$(OBJ)/bin,bin)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES := $(patsubst tests/fuzz/%.c,%,$(filter-out tests/fuzz/fuzz_main.c,$(FUZZ_SRC)))
 CFLAGS_ALL = $(BASE_CFLAGS) $(OPT) $(SANFLAGS) $(CFLAGS)
 LDLIBS_ALL = $(SANFLAGS) $(LDFLAGS) $(LIBS_EXTRA) -lm
 
@@ -57,7 +63,7 @@ TEST_SRC := $(wildcard tests/unit/test_*.c)
 TOOL_MAINS := $(wildcard tests/tools/*_main.c)
 TOOL_LIBSRC := $(filter-out $(TOOL_MAINS),$(wildcard tests/tools/*.c))
 
-.PHONY: all check bench fuzz install clean lint tools tests format
+.PHONY: all check bench fuzz install clean lint tools tests format setup setup-tests sample fuzz-targets replays
 all: $(foreach p,$(PROGS),$(BIN)/$(p)$(EXT)) $(BIN)/RealtimeKql-link
 
 $(OBJ)/%.o: %.c
@@ -115,6 +121,17 @@ $(OBJ)/tools/%: $(OBJ)/tests/tools/%_main.o $(TOOL_LIB_OBJ) $(ALL_PROG_LIBS) $(L
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(ALL_PROG_LDLIBS) $(LDLIBS_ALL)
 
+# Fuzz targets: with libFuzzer (SAN=fuzz) or, for make check, linked with
+# tests/fuzz/fuzz_main.c to replay their corpus as regression tests.
+$(OBJ)/fuzzbin/%: $(OBJ)/tests/fuzz/%.o $(TOOL_LIB_OBJ) $(ALL_PROG_LIBS) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $^ $(ALL_PROG_LDLIBS) $(LDLIBS_ALL)
+$(OBJ)/replaybin/%: $(OBJ)/tests/fuzz/%.o $(OBJ)/tests/fuzz/fuzz_main.o $(TOOL_LIB_OBJ) $(ALL_PROG_LIBS) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(ALL_PROG_LDLIBS) $(LDLIBS_ALL)
+fuzz-targets: $(FUZZ_NAMES:%=$(OBJ)/fuzzbin/%)
+replays: $(FUZZ_NAMES:%=$(OBJ)/replaybin/%)
+
 TEST_BINS := $(patsubst tests/unit/%.c,$(OBJ)/tests/bin/%,$(TEST_SRC))
 TOOL_BINS := $(patsubst tests/tools/%_main.c,$(OBJ)/tools/%,$(TOOL_MAINS))
 tests: $(TEST_BINS)
@@ -122,9 +139,19 @@ tools: $(TOOL_BINS)
 
 # make check: everything under ASan/UBSan, then every test suite.
 check:
-	$(MAKE) SAN=1 all tests tools
+	$(MAKE) SAN=1 all tests tools replays
 	$(MAKE) SAN= all tools
 	tests/run.sh build/asan
+
+setup:
+	scripts/setup.sh
+
+setup-tests:
+	scripts/setup.sh --tests
+
+# The README's main job: the bundled Kernel-Network sample through etwcat.
+sample: all
+	$(BIN)/etwcat --file=share/samples/kernel-network.etl | head -n 5
 
 bench:
 	$(MAKE) SAN= all tools
@@ -133,9 +160,8 @@ bench:
 # make fuzz: libFuzzer targets, FUZZ_SECONDS each (replays the corpus
 # first, so a crash found once stays a regression test).
 FUZZ_SECONDS ?= 20
-FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 fuzz:
-	tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_SRC)
+	tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_NAMES:%=tests/fuzz/%.c)
 
 lint:
 	tests/lint.sh

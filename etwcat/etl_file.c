@@ -43,9 +43,16 @@ etl_problem(struct etl_file *f, uint32_t buf, uint64_t off, const char *fmt,
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  log_err("%s: buffer %" PRIu32 ", offset 0x%08" PRIx64 ": %s", f->name, buf,
-          off, msg);
   f->problems++;
+  /* A badly damaged file can have a problem per buffer: show the first
+   * ETL_MAX_REPORTS, count the rest. */
+  if (f->problems <= ETL_MAX_REPORTS || log_verbosity() > 0)
+    log_err("%s: buffer %" PRIu32 ", offset 0x%08" PRIx64 ": %s", f->name,
+            buf, off, msg);
+  else if (f->problems == ETL_MAX_REPORTS + 1)
+    log_err("%s: more problems follow; only their count is reported "
+            "(-v shows all)",
+            f->name);
 }
 
 /* a * num / den rounded toward zero, exact where 128-bit math is not
@@ -311,8 +318,11 @@ index_buffers(struct etl_file *f)
                   avail);
       break;
     }
-    if (rfile_pread(f->rf, h, sizeof h, off) != (long long)sizeof h) {
-      etl_problem(f, idx, off, "read error: %s", strerror(errno));
+    long long got = rfile_pread(f->rf, h, sizeof h, off);
+    if (got != (long long)sizeof h) {
+      etl_problem(f, idx, off, "%s", got < 0 ? strerror(errno)
+                                              : "the file shrank while being "
+                                                "read");
       break;
     }
     uint32_t bs = le32(h), filled = le32(h + 0x30);
@@ -370,23 +380,30 @@ index_buffers(struct etl_file *f)
 struct etl_file *
 etl_file_open(const char *path, uint32_t findex)
 {
-  struct etl_file *f = calloc(1, sizeof *f);
-  if (!f)
-    return NULL;
-  size_t n = strlen(path);
-  f->name = malloc(n + 1);
-  if (!f->name) {
-    free(f);
-    return NULL;
-  }
-  memcpy(f->name, path, n + 1);
-  f->findex = findex;
-  f->rf = rfile_open(path);
-  if (!f->rf) {
+  struct rfile *rf = rfile_open(path);
+  if (!rf) {
     log_err("%s: %s", path, strerror(errno));
-    etl_file_close(f);
     return NULL;
   }
+  return etl_file_open_rfile(path, rf, findex);
+}
+
+struct etl_file *
+etl_file_open_rfile(const char *name, struct rfile *rf, uint32_t findex)
+{
+  struct etl_file *f = calloc(1, sizeof *f);
+  size_t n = strlen(name);
+  char *copy = malloc(n + 1);
+  if (!f || !copy) {
+    free(f);
+    free(copy);
+    rfile_close(rf);
+    return NULL;
+  }
+  memcpy(copy, name, n + 1);
+  f->name = copy;
+  f->findex = findex;
+  f->rf = rf;
   f->size = rfile_size(f->rf);
   if (read_header(f) != 0 || index_buffers(f) != 0) {
     etl_file_close(f);
@@ -427,8 +444,14 @@ etl_file_load(struct etl_file *f, const struct etl_bufinfo *b, uint8_t **out)
     return -1;
   }
   if (!(b->flags & BF_COMPRESSED)) {
-    if (rfile_pread(f->rf, data, b->filled, b->off) != (long long)b->filled) {
-      etl_problem(f, b->index, b->off, "read error: %s", strerror(errno));
+    long long got = rfile_pread(f->rf, data, b->filled, b->off);
+    if (got != (long long)b->filled) {
+      if (got < 0)
+        etl_problem(f, b->index, b->off, "read error: %s", strerror(errno));
+      else
+        etl_problem(f, b->index, b->off, "the file ended after 0x%llx of "
+                    "0x%" PRIx32 " buffer bytes: it shrank while being read",
+                    got, b->filled);
       free(data);
       return -1;
     }

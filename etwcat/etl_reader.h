@@ -27,6 +27,7 @@
 
 #define ETL_BUF_HDR 0x48
 #define ETL_MAX_BUFFER (64u << 20) /* larger buffers are treated as lies */
+#define ETL_MAX_REPORTS 100        /* problems printed per file */
 
 /* LogFileMode bits used by the reader. */
 #define ETL_MODE_RELOG 0x00010000u
@@ -83,6 +84,10 @@ struct etl_file {
 /* etl_file_open - open and index one file. Returns NULL when the file
  * cannot be read at all or is not an ETL file (after reporting why). */
 struct etl_file *etl_file_open(const char *path, uint32_t findex);
+/* etl_file_open_rfile - the same over an already open rfile, which the
+ * etl_file then owns (also on failure). */
+struct etl_file *etl_file_open_rfile(const char *name, struct rfile *rf,
+                                     uint32_t findex);
 void etl_file_close(struct etl_file *f);
 
 /* etl_file_time - raw record timestamp to UTC FILETIME ticks. */

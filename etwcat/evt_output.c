@@ -158,15 +158,63 @@ find_schema(struct evt_writer *wr, const struct etl_event *ev, char *err,
   }
 }
 
-static void
-header_keys(struct evt_writer *wr, const struct etl_event *ev,
-            const struct evt_schema *s, struct jsonw *w)
-{
-  char t[48];
-  size_t n = filetime_fmt(ev->time, 7, true, t);
-  jw_key(w, "TimeCreated");
-  jw_strn(w, t, n);
+/* The header keys from Provider to Keywords depend only on the schema and
+ * the event descriptor, which repeat from event to event: they are
+ * rendered once into a small direct-mapped cache of JSON fragments. */
+struct hdr_key {
+  const struct evt_schema *s;
+  uint8_t provider[16];
+  uint64_t keywords;
+  uint16_t id, task, hook;
+  uint8_t version, level, opcode, channel, origin;
+};
 
+struct hdr_entry {
+  struct hdr_key k;
+  bool used;
+  char *text; /* starts with ',"Provider":' */
+  size_t len;
+};
+
+#define HDR_CACHE 256
+
+struct evt_hdr_cache {
+  struct hdr_entry e[HDR_CACHE];
+  struct jsonw scratch;
+};
+
+static void
+hdr_key_of(const struct etl_event *ev, const struct evt_schema *s,
+           struct hdr_key *k)
+{
+  memset(k, 0, sizeof *k); /* padding too: keys are compared bytewise */
+  k->s = s;
+  memcpy(k->provider, ev->provider, 16);
+  k->keywords = ev->keywords;
+  k->id = ev->id;
+  k->task = ev->task;
+  k->hook = ev->hook_id;
+  k->version = ev->version;
+  k->level = ev->level;
+  k->opcode = ev->opcode;
+  k->channel = ev->channel;
+  k->origin = ev->origin;
+}
+
+static size_t
+hdr_slot(const struct hdr_key *k)
+{
+  uint64_t h = (uint64_t)(uintptr_t)k->s ^ k->keywords * 0x9E3779B97F4A7C15u;
+  h ^= le32(k->provider) * 31u + k->id * 131u + k->opcode * 7u + k->task;
+  h ^= (uint64_t)k->level << 40 ^ (uint64_t)k->version << 48 ^ k->channel;
+  h *= 0xff51afd7ed558ccdu;
+  return (size_t)(h >> 56) % HDR_CACHE;
+}
+
+static void
+render_descriptor(struct evt_writer *wr, const struct etl_event *ev,
+                  const struct evt_schema *s, struct jsonw *w)
+{
   const char *prov = s ? s->provider_name : NULL;
   if (!prov)
     prov = evt_registry_provider_name(wr->reg, ev->provider);
@@ -215,7 +263,72 @@ header_keys(struct evt_writer *wr, const struct etl_event *ev,
     kw[2 + i] = hex[(ev->keywords >> (60 - 4 * i)) & 15];
   jw_key(w, "Keywords");
   jw_strn(w, kw, 18);
+}
 
+/* Append the cached descriptor fragment for ev (rendering it on a miss). */
+static void
+descriptor_keys(struct evt_writer *wr, const struct etl_event *ev,
+                const struct evt_schema *s, struct jsonw *w)
+{
+  struct evt_hdr_cache *c = wr->hdr_cache;
+  if (!c) {
+    c = calloc(1, sizeof *c);
+    if (!c) {
+      render_descriptor(wr, ev, s, w);
+      return;
+    }
+    jw_init(&c->scratch);
+    wr->hdr_cache = c;
+  }
+  struct hdr_key k;
+  hdr_key_of(ev, s, &k);
+  struct hdr_entry *e = &c->e[hdr_slot(&k)];
+  if (!e->used || memcmp(&e->k, &k, sizeof k) != 0) {
+    jw_reset(&c->scratch);
+    jw_obj_begin(&c->scratch);
+    jw_key(&c->scratch, "TimeCreated"); /* so Provider gets its comma */
+    jw_null(&c->scratch);
+    size_t from = c->scratch.len;
+    render_descriptor(wr, ev, s, &c->scratch);
+    char *text = malloc(c->scratch.len - from);
+    if (!text || c->scratch.oom) {
+      free(text);
+      render_descriptor(wr, ev, s, w);
+      return;
+    }
+    free(e->text);
+    e->len = c->scratch.len - from;
+    memcpy(text, c->scratch.buf + from, e->len);
+    e->text = text;
+    e->k = k;
+    e->used = true;
+  }
+  /* The fragment holds complete members; the object already has one. */
+  jw_raw_members(w, e->text, e->len);
+}
+
+void
+evt_writer_free(struct evt_writer *wr)
+{
+  struct evt_hdr_cache *c = wr->hdr_cache;
+  if (!c)
+    return;
+  for (size_t i = 0; i < HDR_CACHE; i++)
+    free(c->e[i].text);
+  jw_free(&c->scratch);
+  free(c);
+  wr->hdr_cache = NULL;
+}
+
+static void
+header_keys(struct evt_writer *wr, const struct etl_event *ev,
+            const struct evt_schema *s, struct jsonw *w)
+{
+  char t[48];
+  size_t n = filetime_fmt(ev->time, 7, true, t);
+  jw_key(w, "TimeCreated");
+  jw_strn(w, t, n);
+  descriptor_keys(wr, ev, s, w);
   jw_key(w, "ProcessId");
   if (ev->has_pid)
     jw_u64(w, ev->pid);

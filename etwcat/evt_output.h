@@ -20,9 +20,12 @@
 #include "etwcat/evt_registry.h"
 #include "lib/jsonw.h"
 
+struct evt_hdr_cache;
+
 struct evt_writer {
   struct evt_registry *reg;
   struct evt_opts opts;
+  struct evt_hdr_cache *hdr_cache; /* owned; see evt_writer_free */
   /* Statistics for the summary at exit. */
   uint64_t events;
   uint64_t decode_errors;
@@ -35,6 +38,9 @@ struct evt_writer {
  * file is scanned once for schema records that come later in it. */
 void evt_write_event(struct evt_writer *wr, const struct etl_event *ev,
                      struct etl_file *f, struct jsonw *w);
+
+/* evt_writer_free - release what the writer caches (not reg). */
+void evt_writer_free(struct evt_writer *wr);
 
 /* evt_prescan - compile every schema record of f (EventMetadata,
  * EventSource manifests) into the registry; done at most once per file.

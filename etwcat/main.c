@@ -241,6 +241,7 @@ run(const struct cfg *c)
     etl_file_close(files[i]);
   free(files);
   jw_free(&w);
+  evt_writer_free(&wr);
   evt_manifest_chunks_drop(wr.reg);
   evt_registry_free(wr.reg);
   pglob_free(&g);

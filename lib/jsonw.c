@@ -38,13 +38,11 @@ jw_reset(struct jsonw *w)
   w->first[0] = true;
 }
 
-bool
-jw_reserve(struct jsonw *w, size_t n)
+static bool
+grow(struct jsonw *w, size_t n)
 {
   if (w->oom)
     return false;
-  if (w->cap - w->len >= n)
-    return true;
   size_t cap = w->cap ? w->cap : 4096;
   while (cap - w->len < n) {
     if (cap > SIZE_MAX / 2) {
@@ -79,10 +77,22 @@ jw_rollback(struct jsonw *w, struct jw_mark m)
   w->after_key = m.after_key;
 }
 
+bool
+jw_reserve(struct jsonw *w, size_t n)
+{
+  return (w->cap - w->len >= n && !w->oom) || grow(w, n);
+}
+
+static inline bool
+room(struct jsonw *w, size_t n)
+{
+  return (w->cap - w->len >= n && !w->oom) || grow(w, n);
+}
+
 static inline void
 put(struct jsonw *w, const char *s, size_t n)
 {
-  if (!jw_reserve(w, n))
+  if (!room(w, n))
     return;
   memcpy(w->buf + w->len, s, n);
   w->len += n;
@@ -91,7 +101,7 @@ put(struct jsonw *w, const char *s, size_t n)
 static inline void
 putc1(struct jsonw *w, char c)
 {
-  if (!jw_reserve(w, 1))
+  if (!room(w, 1))
     return;
   w->buf[w->len++] = c;
 }
@@ -151,11 +161,31 @@ static const char hexd[] = "0123456789ABCDEF";
 static const char hexl[] = "0123456789abcdef";
 
 /* Bytes that need no escaping in a JSON string: printable ASCII other than
- * '"' and '\\'. Bytes >= 0x80 are checked as UTF-8 separately. */
+ * '"' and '\\'. Bytes >= 0x80 are checked as UTF-8 separately. A table,
+ * because this test runs once per output byte. */
+static const bool plain_tab[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
 static inline bool
 plain(unsigned char c)
 {
-  return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+  return plain_tab[c];
 }
 
 static void
@@ -275,14 +305,30 @@ put_text(struct jsonw *w, const unsigned char *s, size_t n, bool latin1)
 void
 jw_keyn(struct jsonw *w, const char *k, size_t n)
 {
-  if (w->first[w->depth])
-    w->first[w->depth] = false;
-  else
+  bool comma = !w->first[w->depth];
+  w->first[w->depth] = false;
+  w->after_key = true;
+  size_t i = 0;
+  while (i < n && plain((unsigned char)k[i]))
+    i++;
+  if (i == n && room(w, n + 4)) {
+    /* Plain key (the usual case): one copy. */
+    char *o = w->buf + w->len;
+    if (comma)
+      *o++ = ',';
+    *o++ = '"';
+    memcpy(o, k, n);
+    o += n;
+    *o++ = '"';
+    *o++ = ':';
+    w->len = (size_t)(o - w->buf);
+    return;
+  }
+  if (comma)
     putc1(w, ',');
   putc1(w, '"');
   put_text(w, (const unsigned char *)k, n, false);
   put(w, "\":", 2);
-  w->after_key = true;
 }
 
 void
@@ -454,6 +500,13 @@ jw_bytes_hex(struct jsonw *w, const uint8_t *p, size_t n)
   }
   *o++ = '"';
   w->len = (size_t)(o - w->buf);
+}
+
+void
+jw_raw_members(struct jsonw *w, const char *s, size_t n)
+{
+  w->first[w->depth] = false;
+  put(w, s, n);
 }
 
 void

@@ -62,6 +62,10 @@ void jw_hex_str(struct jsonw *w, uint64_t v);
 void jw_bytes_hex(struct jsonw *w, const uint8_t *p, size_t n);
 /* jw_raw - append already-valid JSON text as the next value. */
 void jw_raw(struct jsonw *w, const char *s, size_t n);
+/* jw_raw_members - append text holding complete object members, each
+ * preceded by ',' (",\"a\":1,\"b\":2"), to an object that already has at
+ * least one member. */
+void jw_raw_members(struct jsonw *w, const char *s, size_t n);
 /* jw_guid - 16 bytes in Windows layout as a lowercase string. */
 void jw_guid(struct jsonw *w, const uint8_t g[16]);
 /* jw_newline - end a top-level value with '\n'. */

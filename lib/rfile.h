@@ -17,6 +17,9 @@ struct rfile;
 
 /* rfile_open - NULL with errno set on failure; refuses directories. */
 struct rfile *rfile_open(const char *path);
+/* rfile_from_memory - an rfile over n bytes the caller keeps alive (tests
+ * and fuzzers feed in-memory traces through the same reader). */
+struct rfile *rfile_from_memory(const void *p, size_t n);
 void rfile_close(struct rfile *f);
 uint64_t rfile_size(const struct rfile *f);
 long long rfile_pread(struct rfile *f, void *buf, size_t n, uint64_t off);

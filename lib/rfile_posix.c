@@ -9,11 +9,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 struct rfile {
-  int fd;
+  int fd; /* -1: reads come from mem */
+  const uint8_t *mem;
   uint64_t size;
 };
 
@@ -42,10 +44,23 @@ rfile_open(const char *path)
     return NULL;
   }
   f->fd = fd;
+  f->mem = NULL;
   f->size = (uint64_t)st.st_size;
 #ifdef POSIX_FADV_SEQUENTIAL
   (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
+  return f;
+}
+
+struct rfile *
+rfile_from_memory(const void *p, size_t n)
+{
+  struct rfile *f = malloc(sizeof *f);
+  if (!f)
+    return NULL;
+  f->fd = -1;
+  f->mem = p;
+  f->size = n;
   return f;
 }
 
@@ -54,7 +69,8 @@ rfile_close(struct rfile *f)
 {
   if (!f)
     return;
-  close(f->fd);
+  if (f->fd >= 0)
+    close(f->fd);
   free(f);
 }
 
@@ -67,6 +83,14 @@ rfile_size(const struct rfile *f)
 long long
 rfile_pread(struct rfile *f, void *buf, size_t n, uint64_t off)
 {
+  if (f->fd < 0) {
+    if (off >= f->size)
+      return 0;
+    size_t avail = (size_t)(f->size - off);
+    size_t take = n < avail ? n : avail;
+    memcpy(buf, f->mem + off, take);
+    return (long long)take;
+  }
   size_t got = 0;
   while (got < n) {
     ssize_t r = pread(f->fd, (char *)buf + got, n - got, (off_t)(off + got));

@@ -41,6 +41,13 @@ for t in "$build"/tests/bin/test_*; do
   [ -x "$t" ] || continue
   run_one "unit/$(basename "$t")" "$t"
 done
+for t in "$build"/replaybin/fuzz_*; do
+  [ -x "$t" ] || continue
+  name=$(basename "$t")
+  corpus=tests/fuzz/corpus/${name#fuzz_}
+  [ -d "$corpus" ] || continue
+  run_one "fuzz-replay/$name" "$t" "$corpus"
+done
 for s in tests/cli/*.sh; do
   [ -f "$s" ] || continue
   run_one "cli/$(basename "$s" .sh)" sh "$s"

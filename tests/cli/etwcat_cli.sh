@@ -1,0 +1,40 @@
+#!/bin/sh
+# etwcat's command line: help, version, usage errors, missing and non-ETL
+# files, and that nothing but the documented exit codes come out.
+set -u
+fail=0
+t=$(mktemp -d)
+trap 'rm -rf "$t"' EXIT
+e=$BIN/etwcat
+check() { # name expected-exit actual-exit
+  if [ "$2" != "$3" ]; then
+    echo "FAIL $1: exit $3, want $2"
+    fail=1
+  else
+    echo "ok   $1"
+  fi
+}
+grep_err() { # name pattern file
+  if grep -q -e "$2" "$3"; then echo "ok   $1"; else
+    echo "FAIL $1: stderr lacks '$2':"; cat "$3"; fail=1; fi
+}
+$e --help > "$t/out" 2>&1; check help 0 $?
+grep_err help-text "--file PATTERN" "$t/out"
+$e --version > "$t/out" 2>&1; check version 0 $?
+grep_err version-text "^etwcat [0-9]" "$t/out"
+$e > /dev/null 2> "$t/err"; check no-input 2 $?
+grep_err no-input-msg "no input" "$t/err"
+$e --bogus > /dev/null 2> "$t/err"; check bad-option 2 $?
+$e --session=tcp > /dev/null 2> "$t/err"; check session-on-linux 2 $?
+grep_err session-msg "needs Windows" "$t/err"
+$e --file="$t/missing.etl" > /dev/null 2> "$t/err"; check missing-file 1 $?
+grep_err missing-msg "missing.etl: No such file" "$t/err"
+$e --file="$t/nomatch*.etl" > /dev/null 2> "$t/err"; check no-match 1 $?
+grep_err nomatch-msg "no file matches" "$t/err"
+printf 'this is not a trace\n' > "$t/text.etl"
+$e --file="$t/text.etl" > "$t/out" 2> "$t/err"; check not-etl 1 $?
+grep_err not-etl-msg "not an ETL file" "$t/err"
+[ -s "$t/out" ] && { echo "FAIL not-etl wrote output"; fail=1; }
+head -c 200000 /dev/urandom > "$t/random.etl"
+$e --file="$t/random.etl" > /dev/null 2> "$t/err"; check random 1 $?
+exit $fail

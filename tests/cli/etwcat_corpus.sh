@@ -1,0 +1,11 @@
+#!/bin/sh
+# etwcat on the shared corpus of real .etl files: record counts, header
+# fields against dissect.etl, times against TraceEvent baselines, and
+# the golden Kernel-Network decoding. Skips when ../shared is absent.
+set -eu
+corpus=../shared/corpus/etl
+if [ ! -d "$corpus" ]; then
+  echo "skip: $corpus not found"
+  exit 77
+fi
+python3 tests/etl/corpus_check.py "$BIN/etwcat" "$corpus"
