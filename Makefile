@@ -179,4 +179,7 @@ install: all
 clean:
 	rm -rf build bin
 
+# Keep intermediate objects (tool and test objects are otherwise deleted).
+.SECONDARY:
+
 -include $(shell find build -name '*.d' 2>/dev/null)

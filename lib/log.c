@@ -37,6 +37,9 @@ log_prog(void)
   return prog;
 }
 
+static void vmsg(const char *kind, const char *fmt, va_list ap)
+    LOG_PRINTF(2, 0);
+
 static void
 vmsg(const char *kind, const char *fmt, va_list ap)
 {
