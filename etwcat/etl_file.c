@@ -215,7 +215,18 @@ etl_peek_first_raw(const uint8_t *rec, size_t n, int64_t *raw)
   uint32_t marker = le32(rec);
   if (marker == 0 || marker == 0xFFFFFFFFu || !(marker >> 24 & 0x80))
     return false;
-  uint8_t type = (uint8_t)(marker >> 16);
+  uint8_t type = (uint8_t)(marker >> 16), flags = (uint8_t)(marker >> 24);
+  if ((flags & 0x10) && !(flags & 0x40)) {
+    /* WPP TraceMessage: the timestamp is optional and follows the
+     * sequence number and the GUID or component id. */
+    uint16_t opt = le16(rec + 6);
+    size_t off = 8 + ((opt & 0x01) ? 4 : 0);
+    off += (opt & 0x02) ? 16 : (opt & 0x04) ? 4 : 0;
+    if (!(opt & 0x08) || n < off + 8)
+      return false;
+    *raw = (int64_t)le64(rec + off);
+    return true;
+  }
   for (size_t i = 0; i < sizeof ts_offsets / sizeof ts_offsets[0]; i++) {
     if (ts_offsets[i].type == type) {
       *raw = (int64_t)le64(rec + ts_offsets[i].ts_off);
