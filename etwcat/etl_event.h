@@ -38,10 +38,10 @@ enum etl_hdr {
 
 /* What the provider GUID names, which decides how schemas are looked up. */
 enum etl_origin {
-  ETL_ORIGIN_MANIFEST,  /* EVENT_HEADER: (provider, id, version) */
-  ETL_ORIGIN_CLASSIC,   /* FULL/INSTANCE: (class GUID, opcode, version) */
-  ETL_ORIGIN_KERNEL,    /* SYSTEM/COMPACT/PERFINFO: group GUID, opcode=type */
-  ETL_ORIGIN_WPP        /* TraceMessage: message GUID + number */
+  ETL_ORIGIN_MANIFEST, /* EVENT_HEADER: (provider, id, version) */
+  ETL_ORIGIN_CLASSIC,  /* FULL/INSTANCE: (class GUID, opcode, version) */
+  ETL_ORIGIN_KERNEL,   /* SYSTEM/COMPACT/PERFINFO: group GUID, opcode=type */
+  ETL_ORIGIN_WPP       /* TraceMessage: message GUID + number */
 };
 
 /* EVENT_HEADER.Flags bits (evntcons.h). */
@@ -64,11 +64,11 @@ enum etl_origin {
 #define ETL_EXT_PROV_TRAITS 12
 
 struct etl_event {
-  int64_t time;      /* UTC FILETIME ticks (100 ns since 1601) */
-  uint8_t hdr;       /* enum etl_hdr */
-  uint8_t origin;    /* enum etl_origin */
-  uint8_t ptr_size;  /* 4 or 8: pointer size of this record */
-  uint16_t flags;    /* EVENT_HEADER.Flags (ETL_EF_*) */
+  int64_t time;         /* UTC FILETIME ticks (100 ns since 1601) */
+  uint8_t hdr;          /* enum etl_hdr */
+  uint8_t origin;       /* enum etl_origin */
+  uint8_t ptr_size;     /* 4 or 8: pointer size of this record */
+  uint16_t flags;       /* EVENT_HEADER.Flags (ETL_EF_*) */
   uint8_t provider[16]; /* Windows GUID layout */
   uint16_t id;
   uint8_t version;
@@ -77,8 +77,8 @@ struct etl_event {
   uint8_t opcode;
   uint16_t task;
   uint64_t keywords;
-  uint16_t hook_id;  /* SYSTEM/COMPACT/PERFINFO: group << 8 | type */
-  bool has_pid;      /* PERFINFO records carry no PID/TID */
+  uint16_t hook_id; /* SYSTEM/COMPACT/PERFINFO: group << 8 | type */
+  bool has_pid;     /* PERFINFO records carry no PID/TID */
   uint32_t pid;
   uint32_t tid;
   uint16_t cpu;

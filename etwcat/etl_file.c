@@ -47,8 +47,8 @@ etl_problem(struct etl_file *f, uint32_t buf, uint64_t off, const char *fmt,
   /* A badly damaged file can have a problem per buffer: show the first
    * ETL_MAX_REPORTS, count the rest. */
   if (f->problems <= ETL_MAX_REPORTS || log_verbosity() > 0)
-    log_err("%s: buffer %" PRIu32 ", offset 0x%08" PRIx64 ": %s", f->name,
-            buf, off, msg);
+    log_err("%s: buffer %" PRIu32 ", offset 0x%08" PRIx64 ": %s", f->name, buf,
+            off, msg);
   else if (f->problems == ETL_MAX_REPORTS + 1)
     log_err("%s: more problems follow; only their count is reported "
             "(-v shows all)",
@@ -80,8 +80,7 @@ etl_file_time(const struct etl_file *f, int64_t raw)
   case 2:
     return f->start_time + d;
   case 3:
-    if (f->cpu_mhz)
-      return f->start_time + mul_div(d, 10, f->cpu_mhz);
+    if (f->cpu_mhz) return f->start_time + mul_div(d, 10, f->cpu_mhz);
     return f->start_time + d;
   default:
     if (f->perf_freq > 0)
@@ -107,8 +106,7 @@ parse_logfile_header(struct etl_file *f, const uint8_t *rec, size_t n)
   uint16_t hook = br_u16le(&r);
   br_skip(&r, 8);
   f->raw0 = (int64_t)br_u64le(&r);
-  if (r.bad || hook != 0 || size < 32 || size > n)
-    return -1;
+  if (r.bad || hook != 0 || size < 32 || size > n) return -1;
   struct br p = br_make(rec + 32, size - 32u);
   f->buffer_size = br_u32le(&p);
   f->version = br_u32le(&p);
@@ -131,8 +129,7 @@ parse_logfile_header(struct etl_file *f, const uint8_t *rec, size_t n)
   f->start_time = (int64_t)br_u64le(&p);
   f->clock = br_u32le(&p);
   f->buffers_lost = br_u32le(&p);
-  if (p.bad)
-    return -1;
+  if (p.bad) return -1;
   /* LoggerName and LogFileName follow as NUL-terminated UTF-16. */
   size_t left = br_left(&p);
   const uint8_t *s = p.p + p.off;
@@ -143,8 +140,7 @@ parse_logfile_header(struct etl_file *f, const uint8_t *rec, size_t n)
     f->logfile_name = utf16le_to_utf8(s + skip, left - skip);
   else
     f->logfile_name = utf16le_to_utf8(s, 0);
-  if (!f->logger_name || !f->logfile_name)
-    return -1;
+  if (!f->logger_name || !f->logfile_name) return -1;
   f->have_header = true;
   return 0;
 }
@@ -156,12 +152,9 @@ plausible(const uint8_t h[ETL_BUF_HDR], uint64_t avail)
 {
   uint32_t bs = le32(h), filled = le32(h + 0x30);
   uint16_t flags = le16(h + 0x34);
-  if (bs < ETL_BUF_HDR || bs > ETL_MAX_BUFFER || bs > avail)
-    return false;
-  if (filled < ETL_BUF_HDR || (flags & 0xFF00))
-    return false;
-  if (flags & BF_COMPRESSED)
-    return filled <= ETL_MAX_BUFFER;
+  if (bs < ETL_BUF_HDR || bs > ETL_MAX_BUFFER || bs > avail) return false;
+  if (filled < ETL_BUF_HDR || (flags & 0xFF00)) return false;
+  if (flags & BF_COMPRESSED) return filled <= ETL_MAX_BUFFER;
   return filled <= bs;
 }
 
@@ -169,10 +162,8 @@ static bool
 plausible_at(struct etl_file *f, uint64_t off)
 {
   uint8_t h[ETL_BUF_HDR];
-  if (off + ETL_BUF_HDR > f->size)
-    return false;
-  if (rfile_pread(f->rf, h, sizeof h, off) != (long long)sizeof h)
-    return false;
+  if (off + ETL_BUF_HDR > f->size) return false;
+  if (rfile_pread(f->rf, h, sizeof h, off) != (long long)sizeof h) return false;
   return plausible(h, f->size - off);
 }
 
@@ -185,13 +176,11 @@ resync(struct etl_file *f, uint64_t off)
     /* Uncompressed buffers sit on a grid of the header's buffer size. */
     for (uint64_t o = off + f->buffer_size; o + ETL_BUF_HDR <= f->size;
          o += f->buffer_size)
-      if (plausible_at(f, o))
-        return o;
+      if (plausible_at(f, o)) return o;
     return f->size;
   }
   for (uint64_t o = off + 8; o + ETL_BUF_HDR <= f->size; o += 8)
-    if (plausible_at(f, o))
-      return o;
+    if (plausible_at(f, o)) return o;
   return f->size;
 }
 
@@ -199,19 +188,16 @@ static const struct {
   uint8_t type;
   uint8_t ts_off;
 } ts_offsets[] = {
-    {ETL_HDR_SYSTEM32, 16},   {ETL_HDR_SYSTEM64, 16},
-    {ETL_HDR_COMPACT32, 16},  {ETL_HDR_COMPACT64, 16},
-    {ETL_HDR_PERFINFO32, 8},  {ETL_HDR_PERFINFO64, 8},
-    {ETL_HDR_FULL32, 16},     {ETL_HDR_FULL64, 16},
-    {ETL_HDR_INSTANCE32, 16}, {ETL_HDR_INSTANCE64, 16},
-    {ETL_HDR_EVENT32, 16},    {ETL_HDR_EVENT64, 16},
+    {ETL_HDR_SYSTEM32, 16},   {ETL_HDR_SYSTEM64, 16},  {ETL_HDR_COMPACT32, 16},
+    {ETL_HDR_COMPACT64, 16},  {ETL_HDR_PERFINFO32, 8}, {ETL_HDR_PERFINFO64, 8},
+    {ETL_HDR_FULL32, 16},     {ETL_HDR_FULL64, 16},    {ETL_HDR_INSTANCE32, 16},
+    {ETL_HDR_INSTANCE64, 16}, {ETL_HDR_EVENT32, 16},   {ETL_HDR_EVENT64, 16},
 };
 
 bool
 etl_peek_first_raw(const uint8_t *rec, size_t n, int64_t *raw)
 {
-  if (n < 24)
-    return false;
+  if (n < 24) return false;
   uint32_t marker = le32(rec);
   if (marker == 0 || marker == 0xFFFFFFFFu || !(marker >> 24 & 0x80))
     return false;
@@ -222,8 +208,7 @@ etl_peek_first_raw(const uint8_t *rec, size_t n, int64_t *raw)
     uint16_t opt = le16(rec + 6);
     size_t off = 8 + ((opt & 0x01) ? 4 : 0);
     off += (opt & 0x02) ? 16 : (opt & 0x04) ? 4 : 0;
-    if (!(opt & 0x08) || n < off + 8)
-      return false;
+    if (!(opt & 0x08) || n < off + 8) return false;
     *raw = (int64_t)le64(rec + off);
     return true;
   }
@@ -242,8 +227,7 @@ add_buf(struct etl_file *f, const struct etl_bufinfo *b, size_t *cap)
   if (f->nbufs == *cap) {
     size_t nc = *cap ? *cap * 2 : 64;
     struct etl_bufinfo *nb = realloc(f->bufs, nc * sizeof *nb);
-    if (!nb)
-      return -1;
+    if (!nb) return -1;
     f->bufs = nb;
     *cap = nc;
   }
@@ -274,8 +258,7 @@ first_time(struct etl_file *f, const uint8_t h[ETL_BUF_HDR], uint64_t off,
     n = got > 0 ? (size_t)got : 0;
   }
   int64_t r0;
-  if (etl_peek_first_raw(rec, n, &r0))
-    raw = r0;
+  if (etl_peek_first_raw(rec, n, &r0)) raw = r0;
   return etl_file_time(f, raw);
 }
 
@@ -300,8 +283,7 @@ read_header(struct etl_file *f)
   }
   size_t n = filled - ETL_BUF_HDR;
   uint8_t *rec = malloc(n ? n : 1);
-  if (!rec)
-    return -1;
+  if (!rec) return -1;
   long long got = rfile_pread(f->rf, rec, n, ETL_BUF_HDR);
   int rc = got == (long long)n ? parse_logfile_header(f, rec, n) : -1;
   free(rec);
@@ -331,16 +313,17 @@ index_buffers(struct etl_file *f)
     }
     long long got = rfile_pread(f->rf, h, sizeof h, off);
     if (got != (long long)sizeof h) {
-      etl_problem(f, idx, off, "%s", got < 0 ? strerror(errno)
-                                              : "the file shrank while being "
-                                                "read");
+      etl_problem(f, idx, off, "%s",
+                  got < 0 ? strerror(errno)
+                          : "the file shrank while being "
+                            "read");
       break;
     }
     uint32_t bs = le32(h), filled = le32(h + 0x30);
     uint16_t flags = le16(h + 0x34);
     bool comp = flags & BF_COMPRESSED;
-    if (bs > avail && bs <= ETL_MAX_BUFFER && filled >= ETL_BUF_HDR &&
-        !comp && (flags & 0xFF00) == 0) {
+    if (bs > avail && bs <= ETL_MAX_BUFFER && filled >= ETL_BUF_HDR && !comp &&
+        (flags & 0xFF00) == 0) {
       /* The last buffer was cut short: decode what is there. */
       etl_problem(f, idx, off,
                   "buffer of 0x%" PRIx32 " bytes runs past the end of the "
@@ -348,8 +331,7 @@ index_buffers(struct etl_file *f)
                   "decoding the records that are complete",
                   bs, avail);
       bs = (uint32_t)avail;
-      if (filled > bs)
-        filled = bs;
+      if (filled > bs) filled = bs;
     } else if (!plausible(h, avail)) {
       uint64_t next = resync(f, off);
       etl_problem(f, idx, off,
@@ -360,15 +342,14 @@ index_buffers(struct etl_file *f)
       off = next;
       idx++;
       continue;
-    } else if (!comp && !compressed_file && idx > 0 &&
-               bs != f->buffer_size && plausible_at(f, off + f->buffer_size)) {
+    } else if (!comp && !compressed_file && idx > 0 && bs != f->buffer_size &&
+               plausible_at(f, off + f->buffer_size)) {
       etl_problem(f, idx, off,
                   "BufferSize 0x%" PRIx32 " disagrees with the trace's "
                   "0x%" PRIx32 " and a buffer starts there; using 0x%" PRIx32,
                   bs, f->buffer_size, f->buffer_size);
       bs = f->buffer_size;
-      if (filled > bs)
-        filled = bs;
+      if (filled > bs) filled = bs;
     }
     struct etl_bufinfo b = {0};
     b.off = off;
@@ -379,8 +360,7 @@ index_buffers(struct etl_file *f)
     b.index = idx;
     if (filled > ETL_BUF_HDR) {
       b.first = first_time(f, h, off, bs, filled);
-      if (add_buf(f, &b, &cap) != 0)
-        return -1;
+      if (add_buf(f, &b, &cap) != 0) return -1;
     }
     off += bs;
     idx++;
@@ -425,7 +405,8 @@ etl_file_open_rfile(const char *name, struct rfile *rf, uint32_t findex)
              f->name, f->clock);
   }
   if (f->clock <= 1 && f->perf_freq <= 0) {
-    etl_problem(f, 0, 0x48, "PerfFreq %" PRId64 " is not a frequency; "
+    etl_problem(f, 0, 0x48,
+                "PerfFreq %" PRId64 " is not a frequency; "
                 "timestamps are raw offsets",
                 f->perf_freq);
   }
@@ -435,8 +416,7 @@ etl_file_open_rfile(const char *name, struct rfile *rf, uint32_t findex)
 void
 etl_file_close(struct etl_file *f)
 {
-  if (!f)
-    return;
+  if (!f) return;
   rfile_close(f->rf);
   free(f->bufs);
   free(f->logger_name);
@@ -450,8 +430,8 @@ etl_file_load(struct etl_file *f, const struct etl_bufinfo *b, uint8_t **out)
 {
   uint8_t *data = malloc(b->filled);
   if (!data) {
-    etl_problem(f, b->index, b->off, "out of memory for a 0x%" PRIx32
-                "-byte buffer", b->filled);
+    etl_problem(f, b->index, b->off,
+                "out of memory for a 0x%" PRIx32 "-byte buffer", b->filled);
     return -1;
   }
   if (!(b->flags & BF_COMPRESSED)) {
@@ -460,7 +440,8 @@ etl_file_load(struct etl_file *f, const struct etl_bufinfo *b, uint8_t **out)
       if (got < 0)
         etl_problem(f, b->index, b->off, "read error: %s", strerror(errno));
       else
-        etl_problem(f, b->index, b->off, "the file ended after 0x%llx of "
+        etl_problem(f, b->index, b->off,
+                    "the file ended after 0x%llx of "
                     "0x%" PRIx32 " buffer bytes: it shrank while being read",
                     got, b->filled);
       free(data);
@@ -478,9 +459,9 @@ etl_file_load(struct etl_file *f, const struct etl_bufinfo *b, uint8_t **out)
   }
   memcpy(data, z, ETL_BUF_HDR);
   size_t got = 0;
-  int rc = etl_lzx_decompress(z + ETL_BUF_HDR, b->size - ETL_BUF_HDR,
-                              data + ETL_BUF_HDR, b->filled - ETL_BUF_HDR,
-                              &got);
+  int rc =
+      etl_lzx_decompress(z + ETL_BUF_HDR, b->size - ETL_BUF_HDR,
+                         data + ETL_BUF_HDR, b->filled - ETL_BUF_HDR, &got);
   free(z);
   if (rc != 0 || got != b->filled - ETL_BUF_HDR) {
     etl_problem(f, b->index, b->off,

@@ -57,12 +57,9 @@ sift_down(struct etl_merge *m, size_t i)
 {
   for (;;) {
     size_t l = 2 * i + 1, r = l + 1, s = i;
-    if (l < m->nheap && before(m, m->heap[l], m->heap[s]))
-      s = l;
-    if (r < m->nheap && before(m, m->heap[r], m->heap[s]))
-      s = r;
-    if (s == i)
-      return;
+    if (l < m->nheap && before(m, m->heap[l], m->heap[s])) s = l;
+    if (r < m->nheap && before(m, m->heap[r], m->heap[s])) s = r;
+    if (s == i) return;
     struct cursor *t = m->heap[i];
     m->heap[i] = m->heap[s];
     m->heap[s] = t;
@@ -75,8 +72,7 @@ sift_up(struct etl_merge *m, size_t i)
 {
   while (i > 0) {
     size_t p = (i - 1) / 2;
-    if (!before(m, m->heap[i], m->heap[p]))
-      return;
+    if (!before(m, m->heap[i], m->heap[p])) return;
     struct cursor *t = m->heap[i];
     m->heap[i] = m->heap[p];
     m->heap[p] = t;
@@ -88,8 +84,7 @@ static int
 cmp_sched(const void *pa, const void *pb)
 {
   const struct sched *a = pa, *b = pb;
-  if (a->first != b->first)
-    return a->first < b->first ? -1 : 1;
+  if (a->first != b->first) return a->first < b->first ? -1 : 1;
   return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
@@ -128,8 +123,7 @@ static int
 admit(struct etl_merge *m, const struct sched *s)
 {
   struct cursor *c = calloc(1, sizeof *c);
-  if (!c)
-    return -1;
+  if (!c) return -1;
   c->file = s->file;
   c->buf = s->buf;
   c->seq = s->seq;
@@ -165,8 +159,7 @@ struct etl_merge *
 etl_merge_new(struct etl_file **files, size_t n, bool file_order)
 {
   struct etl_merge *m = calloc(1, sizeof *m);
-  if (!m)
-    return NULL;
+  if (!m) return NULL;
   m->file_order = file_order;
   size_t total = 0;
   for (size_t i = 0; i < n; i++)
@@ -203,8 +196,7 @@ etl_merge_next(struct etl_merge *m, struct etl_event *ev,
     } else {
       m->heap[0] = m->heap[--m->nheap];
       drop(c);
-      if (m->nheap)
-        sift_down(m, 0);
+      if (m->nheap) sift_down(m, 0);
     }
   }
   /* Admit every buffer that may hold an event due before the heap's
@@ -212,10 +204,8 @@ etl_merge_next(struct etl_merge *m, struct etl_event *ev,
   while (m->next < m->norder &&
          (m->nheap == 0 ||
           (!m->file_order && m->order[m->next].first <= m->heap[0]->ev.time)))
-    if (admit(m, &m->order[m->next++]) != 0)
-      return false;
-  if (m->nheap == 0)
-    return false;
+    if (admit(m, &m->order[m->next++]) != 0) return false;
+  if (m->nheap == 0) return false;
   struct cursor *c = m->heap[0];
   m->current = c;
   *ev = c->ev;
@@ -226,8 +216,7 @@ etl_merge_next(struct etl_merge *m, struct etl_event *ev,
 void
 etl_merge_free(struct etl_merge *m)
 {
-  if (!m)
-    return;
+  if (!m) return;
   for (size_t i = 0; i < m->nheap; i++)
     drop(m->heap[i]);
   free(m->heap);

@@ -36,20 +36,20 @@
 struct rfile;
 
 struct etl_bufinfo {
-  uint64_t off;     /* absolute offset of the buffer in the file */
-  uint32_t size;    /* bytes on disk */
-  uint32_t filled;  /* FilledBytes: end of valid (decompressed) data */
-  uint16_t flags;   /* BufferFlag */
+  uint64_t off;    /* absolute offset of the buffer in the file */
+  uint32_t size;   /* bytes on disk */
+  uint32_t filled; /* FilledBytes: end of valid (decompressed) data */
+  uint16_t flags;  /* BufferFlag */
   uint16_t cpu;
-  uint32_t index;   /* position in file order */
-  int64_t first;    /* time of the first record (FILETIME ticks) */
+  uint32_t index; /* position in file order */
+  int64_t first;  /* time of the first record (FILETIME ticks) */
 };
 
 struct etl_file {
   char *name;
   struct rfile *rf;
   uint64_t size;
-  uint32_t findex;  /* position among the inputs, for tie-breaking */
+  uint32_t findex; /* position among the inputs, for tie-breaking */
   /* TRACE_LOGFILE_HEADER fields (etl-format.md section 5). */
   uint32_t buffer_size;
   uint32_t version;
@@ -67,18 +67,18 @@ struct etl_file {
   int64_t boot_time;
   int64_t perf_freq;
   int64_t start_time;
-  uint32_t clock;   /* 1 QPC, 2 system time, 3 CPU cycles */
+  uint32_t clock; /* 1 QPC, 2 system time, 3 CPU cycles */
   uint32_t buffers_lost;
   int32_t tz_bias;
-  char *logger_name;   /* UTF-8 */
-  char *logfile_name;  /* UTF-8 */
-  int64_t raw0;        /* raw timestamp of the header record */
+  char *logger_name;  /* UTF-8 */
+  char *logfile_name; /* UTF-8 */
+  int64_t raw0;       /* raw timestamp of the header record */
   bool have_header;
   /* Buffer index, in file order. */
   struct etl_bufinfo *bufs;
   size_t nbufs;
-  unsigned problems;   /* buffers or records skipped */
-  bool prescanned;     /* schema records already collected */
+  unsigned problems; /* buffers or records skipped */
+  bool prescanned;   /* schema records already collected */
 };
 
 /* etl_file_open - open and index one file. Returns NULL when the file
@@ -143,5 +143,9 @@ void etl_merge_free(struct etl_merge *m);
 /* Kernel group GUIDs (etl-format.md section 8): the class GUID of a
  * SYSTEM/COMPACT/PERFINFO hook id; false for unknown groups. */
 bool etl_kernel_guid(uint16_t hook_id, uint8_t guid[16]);
+
+/* etl_kernel_group - the group number of a kernel class GUID (classic
+ * FULL_HEADER events use them too), or -1. */
+int etl_kernel_group(const uint8_t guid[16]);
 
 #endif

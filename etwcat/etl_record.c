@@ -30,10 +30,12 @@
 
 /* Group GUIDs of the NT Kernel Logger (etl-format.md section 8), in
  * Windows byte layout. */
-#define G(d1, d2, d3, a, b, c, d, e, f, g, h)                                \
-  {(uint8_t)(d1), (uint8_t)((d1) >> 8), (uint8_t)((d1) >> 16),              \
-   (uint8_t)((d1) >> 24), (uint8_t)(d2), (uint8_t)((d2) >> 8),              \
-   (uint8_t)(d3), (uint8_t)((d3) >> 8), a, b, c, d, e, f, g, h}
+#define G(d1, d2, d3, a, b, c, d, e, f, g, h)                                  \
+  {                                                                            \
+    (uint8_t)(d1), (uint8_t)((d1) >> 8), (uint8_t)((d1) >> 16),                \
+        (uint8_t)((d1) >> 24), (uint8_t)(d2), (uint8_t)((d2) >> 8),            \
+        (uint8_t)(d3), (uint8_t)((d3) >> 8), a, b, c, d, e, f, g, h            \
+  }
 
 static const uint8_t group_guids[][16] = {
     G(0x68fdd900, 0x4a3e, 0x11d1, 0x84, 0xf4, 0x00, 0x00, 0xf8, 0x04, 0x64,
@@ -106,10 +108,17 @@ etl_kernel_guid(uint16_t hook_id, uint8_t guid[16])
   unsigned group = hook_id >> 8;
   if (hook_id == 0x030A) /* Image Load logged under the Process group */
     group = 0x14;
-  if (group >= sizeof group_guids / sizeof group_guids[0])
-    return false;
+  if (group >= sizeof group_guids / sizeof group_guids[0]) return false;
   memcpy(guid, group_guids[group], 16);
   return true;
+}
+
+int
+etl_kernel_group(const uint8_t guid[16])
+{
+  for (size_t g = 0; g < sizeof group_guids / sizeof group_guids[0]; g++)
+    if (memcmp(group_guids[g], guid, 16) == 0) return (int)g;
+  return -1;
 }
 
 static void
@@ -122,8 +131,8 @@ set_time(struct etl_walk *w, struct etl_event *ev, int64_t raw)
 
 /* Kernel headers: SYSTEM, COMPACT, PERFINFO. */
 static bool
-kernel_header(struct etl_walk *w, const uint8_t *p, uint32_t size,
-              uint8_t type, struct etl_event *ev)
+kernel_header(struct etl_walk *w, const uint8_t *p, uint32_t size, uint8_t type,
+              struct etl_event *ev)
 {
   uint32_t hsize;
   ev->version = (uint8_t)le16(p);
@@ -132,20 +141,17 @@ kernel_header(struct etl_walk *w, const uint8_t *p, uint32_t size,
   ev->origin = ETL_ORIGIN_KERNEL;
   if (type == ETL_HDR_PERFINFO32 || type == ETL_HDR_PERFINFO64) {
     hsize = 16;
-    if (size < hsize)
-      return false;
+    if (size < hsize) return false;
     set_time(w, ev, (int64_t)le64(p + 8));
   } else {
     hsize = (type == ETL_HDR_COMPACT32 || type == ETL_HDR_COMPACT64) ? 24 : 32;
-    if (size < hsize)
-      return false;
+    if (size < hsize) return false;
     ev->tid = le32(p + 8);
     ev->pid = le32(p + 12);
     ev->has_pid = true;
     set_time(w, ev, (int64_t)le64(p + 16));
   }
-  if (!etl_kernel_guid(ev->hook_id, ev->provider))
-    memset(ev->provider, 0, 16);
+  if (!etl_kernel_guid(ev->hook_id, ev->provider)) memset(ev->provider, 0, 16);
   ev->data = p + hsize;
   ev->data_len = size - hsize;
   return true;
@@ -155,8 +161,7 @@ static bool
 classic_header(struct etl_walk *w, const uint8_t *p, uint32_t size,
                uint32_t hsize, struct etl_event *ev)
 {
-  if (size < hsize)
-    return false;
+  if (size < hsize) return false;
   ev->origin = ETL_ORIGIN_CLASSIC;
   ev->opcode = p[4];
   ev->level = p[5];
@@ -173,13 +178,11 @@ classic_header(struct etl_walk *w, const uint8_t *p, uint32_t size,
 
 /* Extended data items (etl-format.md section 9). */
 static bool
-ext_items(const uint8_t *p, uint32_t size, uint32_t *pos,
-          struct etl_event *ev)
+ext_items(const uint8_t *p, uint32_t size, uint32_t *pos, struct etl_event *ev)
 {
   uint32_t start = *pos;
   for (;;) {
-    if (size - *pos < 8)
-      return false;
+    if (size - *pos < 8) return false;
     const uint8_t *it = p + *pos;
     uint16_t item_size = le16(it), ext_type = le16(it + 2);
     uint16_t linkage = le16(it + 4), data_size = le16(it + 6);
@@ -205,8 +208,7 @@ ext_items(const uint8_t *p, uint32_t size, uint32_t *pos,
       break;
     }
     *pos += item_size;
-    if (!(linkage & 1))
-      break;
+    if (!(linkage & 1)) break;
   }
   ev->ext = p + start;
   ev->ext_len = *pos - start;
@@ -217,8 +219,7 @@ static bool
 event_header(struct etl_walk *w, const uint8_t *p, uint32_t size,
              struct etl_event *ev)
 {
-  if (size < 80)
-    return false;
+  if (size < 80) return false;
   ev->origin = ETL_ORIGIN_MANIFEST;
   ev->flags = le16(p + 4);
   ev->tid = le32(p + 8);
@@ -254,20 +255,17 @@ wpp_header(struct etl_walk *w, const uint8_t *p, uint32_t size,
   ev->id = br_u16le(&r);
   uint16_t opt = br_u16le(&r);
   ev->origin = ETL_ORIGIN_WPP;
-  if (opt & 0x01)
-    br_skip(&r, 4);
+  if (opt & 0x01) br_skip(&r, 4);
   if (opt & 0x02) {
     const uint8_t *g = br_bytes(&r, 16);
-    if (g)
-      memcpy(ev->provider, g, 16);
+    if (g) memcpy(ev->provider, g, 16);
   } else if (opt & 0x04) {
     uint32_t comp = br_u32le(&r);
     memcpy(ev->provider, &comp, sizeof comp);
   }
   if (opt & 0x08) {
     int64_t raw = (int64_t)br_u64le(&r);
-    if (!r.bad)
-      set_time(w, ev, raw);
+    if (!r.bad) set_time(w, ev, raw);
   } else if (w->have_raw) {
     ev->time = etl_file_time(w->file, w->last_raw);
   } else {
@@ -278,8 +276,7 @@ wpp_header(struct etl_walk *w, const uint8_t *p, uint32_t size,
     ev->pid = br_u32le(&r);
     ev->has_pid = true;
   }
-  if (r.bad)
-    return false;
+  if (r.bad) return false;
   ev->flags = ETL_EF_TRACE_MESSAGE;
   ev->data = p + r.off;
   ev->data_len = size - (uint32_t)r.off;
@@ -318,13 +315,11 @@ ptr32(uint8_t type)
 enum etl_next
 etl_walk_next(struct etl_walk *w, struct etl_event *ev)
 {
-  if (w->pos >= w->end || w->end - w->pos < 8)
-    return ETL_END;
+  if (w->pos >= w->end || w->end - w->pos < 8) return ETL_END;
   const uint8_t *p = w->data + w->pos;
   uint32_t left = w->end - w->pos;
   uint32_t marker = le32(p);
-  if (marker == 0 || marker == 0xFFFFFFFFu)
-    return ETL_END;
+  if (marker == 0 || marker == 0xFFFFFFFFu) return ETL_END;
   uint8_t flags = (uint8_t)(marker >> 24), type = (uint8_t)(marker >> 16);
   uint64_t abs = w->buf->off + w->pos;
   if (!(flags & 0x80)) {
@@ -350,8 +345,7 @@ etl_walk_next(struct etl_walk *w, struct etl_event *ev)
   default:
     size = marker & 0xFFFF;
   }
-  if (wpp)
-    size = marker & 0xFFFF;
+  if (wpp) size = marker & 0xFFFF;
   if (size < 8 || size > left) {
     etl_problem(w->file, w->buf->index, abs,
                 "record size 0x%" PRIx32 " %s (0x%" PRIx32 " bytes left in "
@@ -363,8 +357,7 @@ etl_walk_next(struct etl_walk *w, struct etl_event *ev)
   memset(ev, 0, sizeof *ev);
   ev->hdr = wpp ? ETL_HDR_WPP : type;
   ev->ptr_size = ptr32(type) ? 4 : 8;
-  if (wpp)
-    ev->ptr_size = w->file->ptr_size == 4 ? 4 : 8;
+  if (wpp) ev->ptr_size = w->file->ptr_size == 4 ? 4 : 8;
   ev->cpu = w->buf->cpu;
   ev->src_name = w->file->name;
   ev->src_offset = abs;

@@ -30,12 +30,10 @@ static const char *
 opcode_name(uint8_t op)
 {
   static const char *const names[] = {
-      "Info",    "Start", "Stop",   "DCStart", "DCStop",
+      "Info",      "Start", "Stop",   "DCStart", "DCStop",
       "Extension", "Reply", "Resume", "Suspend", "Send"};
-  if (op < sizeof names / sizeof names[0])
-    return names[op];
-  if (op == 240)
-    return "Receive";
+  if (op < sizeof names / sizeof names[0]) return names[op];
+  if (op == 240) return "Receive";
   return NULL;
 }
 
@@ -43,37 +41,48 @@ static const char *
 channel_name(uint8_t ch)
 {
   switch (ch) {
-  case 0: return "TraceClassic";
-  case 8: return "System";
-  case 9: return "Application";
-  case 10: return "Security";
-  case 11: return "TraceLogging";
-  case 12: return "ProviderMetadata";
-  default: return NULL;
+  case 0:
+    return "TraceClassic";
+  case 8:
+    return "System";
+  case 9:
+    return "Application";
+  case 10:
+    return "Security";
+  case 11:
+    return "TraceLogging";
+  case 12:
+    return "ProviderMetadata";
+  default:
+    return NULL;
   }
 }
 
 static const char *const kernel_groups[] = {
-    "EventTrace", "DiskIo",   "PageFault", "Process",   "FileIo",
-    "Thread",     "TcpIp",    "Job",       "UdpIp",     "Registry",
-    "DbgPrint",   "EventTraceConfig", "Spare1", "Wnf",  "Pool",
-    "PerfInfo",   "Heap",     "Object",    "Power",     "ModBound",
-    "Image",      "Dpc",      "Cc",        "CritSec",   "StackWalk",
-    "Ums",        "ALPC",     "SplitIo",   "ThreadPool", "Hypervisor",
-    "HypervisorX"};
+    "EventTrace", "DiskIo",     "PageFault",  "Process",
+    "FileIo",     "Thread",     "TcpIp",      "Job",
+    "UdpIp",      "Registry",   "DbgPrint",   "EventTraceConfig",
+    "Spare1",     "Wnf",        "Pool",       "PerfInfo",
+    "Heap",       "Object",     "Power",      "ModBound",
+    "Image",      "Dpc",        "Cc",         "CritSec",
+    "StackWalk",  "Ums",        "ALPC",       "SplitIo",
+    "ThreadPool", "Hypervisor", "HypervisorX"};
 
+/* The class name of a kernel event: from its hook id, or for classic
+ * events logged with a kernel class GUID, from that GUID. */
 static const char *
-kernel_task(uint16_t hook)
+kernel_task(const struct etl_event *ev)
 {
-  unsigned g = hook == 0x030A ? 0x14 : hook >> 8;
-  if (g < sizeof kernel_groups / sizeof kernel_groups[0])
+  int g = ev->origin == ETL_ORIGIN_KERNEL
+              ? (ev->hook_id == 0x030A ? 0x14 : ev->hook_id >> 8)
+              : etl_kernel_group(ev->provider);
+  if (g >= 0 && (size_t)g < sizeof kernel_groups / sizeof kernel_groups[0])
     return kernel_groups[g];
   return NULL;
 }
 
 static void
-name_or_number(struct jsonw *w, const char *key, const char *name,
-               unsigned v)
+name_or_number(struct jsonw *w, const char *key, const char *name, unsigned v)
 {
   jw_key(w, key);
   if (name)
@@ -105,8 +114,8 @@ load_schema_record(struct evt_writer *wr, const struct etl_event *ev)
   if (evt_tei_is_metadata(ev))
     rc = evt_tei_load(wr->reg, ev, err, sizeof err);
   else if (is_manifest_chunk(ev))
-    rc = evt_manifest_chunk(wr->reg, ev->provider, ev->data, ev->data_len,
-                            err, sizeof err);
+    rc = evt_manifest_chunk(wr->reg, ev->provider, ev->data, ev->data_len, err,
+                            sizeof err);
   if (rc < 0)
     log_warn("%s: offset 0x%08" PRIx64 ": schema record not usable: %s",
              ev->src_name ? ev->src_name : "<session>", ev->src_offset, err);
@@ -115,8 +124,7 @@ load_schema_record(struct evt_writer *wr, const struct etl_event *ev)
 void
 evt_prescan(struct evt_writer *wr, struct etl_file *f)
 {
-  if (f->prescanned)
-    return;
+  if (f->prescanned) return;
   f->prescanned = true;
   for (size_t i = 0; i < f->nbufs; i++) {
     uint8_t *data;
@@ -126,13 +134,13 @@ evt_prescan(struct evt_writer *wr, struct etl_file *f)
       f->problems = problems;
       continue;
     }
-    struct etl_walk walk = {f, &f->bufs[i], data, ETL_BUF_HDR,
-                            f->bufs[i].filled, 0, false};
+    struct etl_walk walk = {
+        f, &f->bufs[i], data, ETL_BUF_HDR, f->bufs[i].filled, 0, false};
     struct etl_event ev;
     enum etl_next nx;
     while ((nx = etl_walk_next(&walk, &ev)) != ETL_END)
-      if (nx == ETL_EVENT && (evt_tei_is_metadata(&ev) ||
-                              is_manifest_chunk(&ev)))
+      if (nx == ETL_EVENT &&
+          (evt_tei_is_metadata(&ev) || is_manifest_chunk(&ev)))
         load_schema_record(wr, &ev);
     f->problems = problems;
     free(data);
@@ -143,12 +151,10 @@ static const struct evt_schema *
 find_schema(struct evt_writer *wr, const struct etl_event *ev, char *err,
             size_t errlen)
 {
-  if (ev->tl_meta)
-    return evt_tlg_schema(wr->reg, ev, err, errlen);
+  if (ev->tl_meta) return evt_tlg_schema(wr->reg, ev, err, errlen);
   switch (ev->origin) {
   case ETL_ORIGIN_MANIFEST:
-    return evt_registry_find(wr->reg, ev->provider, false, ev->id,
-                             ev->version);
+    return evt_registry_find(wr->reg, ev->provider, false, ev->id, ev->version);
   case ETL_ORIGIN_CLASSIC:
   case ETL_ORIGIN_KERNEL:
     return evt_registry_find(wr->reg, ev->provider, true, ev->opcode,
@@ -216,10 +222,12 @@ render_descriptor(struct evt_writer *wr, const struct etl_event *ev,
                   const struct evt_schema *s, struct jsonw *w)
 {
   const char *prov = s ? s->provider_name : NULL;
-  if (!prov)
-    prov = evt_registry_provider_name(wr->reg, ev->provider);
-  if (!prov && ev->origin == ETL_ORIGIN_KERNEL)
-    prov = "MSNT_SystemTrace";
+  if (!prov) prov = evt_registry_provider_name(wr->reg, ev->provider);
+  const char *ktask =
+      ev->origin == ETL_ORIGIN_KERNEL || ev->origin == ETL_ORIGIN_CLASSIC
+          ? kernel_task(ev)
+          : NULL;
+  if (!prov && ktask) prov = "MSNT_SystemTrace";
   jw_key(w, "Provider");
   if (prov)
     jw_str(w, prov);
@@ -233,19 +241,14 @@ render_descriptor(struct evt_writer *wr, const struct etl_event *ev,
   jw_u64(w, ev->version);
 
   const char *lvl = s ? s->level_name : NULL;
-  if (!lvl && ev->level < 6)
-    lvl = level_names[ev->level];
+  if (!lvl && ev->level < 6) lvl = level_names[ev->level];
   const char *task = s ? s->task_name : NULL;
-  if (!task && ev->origin == ETL_ORIGIN_KERNEL)
-    task = kernel_task(ev->hook_id);
+  if (!task) task = ktask;
   const char *op = s ? s->opcode_name : NULL;
-  if (!op && ev->origin == ETL_ORIGIN_MANIFEST)
-    op = opcode_name(ev->opcode);
-  if (!op && is_header_record(ev))
-    op = "Header";
+  if (!op && ev->origin == ETL_ORIGIN_MANIFEST) op = opcode_name(ev->opcode);
+  if (!op && is_header_record(ev)) op = "Header";
   const char *ch = s ? s->channel_name : NULL;
-  if (!ch)
-    ch = channel_name(ev->channel);
+  if (!ch) ch = channel_name(ev->channel);
   name_or_number(w, "Level", lvl, ev->level);
   name_or_number(w, "Task", task, ev->task);
   name_or_number(w, "Opcode", op, ev->opcode);
@@ -311,8 +314,7 @@ void
 evt_writer_free(struct evt_writer *wr)
 {
   struct evt_hdr_cache *c = wr->hdr_cache;
-  if (!c)
-    return;
+  if (!c) return;
   for (size_t i = 0; i < HDR_CACHE; i++)
     free(c->e[i].text);
   jw_free(&c->scratch);
@@ -375,12 +377,11 @@ write_logfile_header(const struct etl_event *ev, struct jsonw *w)
   int64_t start = (int64_t)br_u64le(&r);
   uint32_t clock = br_u32le(&r);
   uint32_t lost = br_u32le(&r);
-  if (r.bad)
-    return false;
+  if (r.bad) return false;
   static const char *const names[] = {
-      "BufferSize",     "Version",      "ProviderVersion", "NumberOfProcessors",
+      "BufferSize",      "Version",     "ProviderVersion", "NumberOfProcessors",
       "TimerResolution", "MaxFileSize", "LogFileMode",     "BuffersWritten",
-      "StartBuffers",   "PointerSize",  "EventsLost",      "CPUSpeed"};
+      "StartBuffers",    "PointerSize", "EventsLost",      "CPUSpeed"};
   char t[48];
   jw_obj_begin(w);
   for (int i = 0; i < 4; i++) {
@@ -435,8 +436,8 @@ static void
 write_manifest_chunk(const struct etl_event *ev, struct jsonw *w)
 {
   const uint8_t *d = ev->data;
-  static const char *const names[] = {"Format", "MajorVersion",
-                                      "MinorVersion", "Magic"};
+  static const char *const names[] = {"Format", "MajorVersion", "MinorVersion",
+                                      "Magic"};
   jw_obj_begin(w);
   for (int i = 0; i < 4; i++) {
     jw_key(w, names[i]);
@@ -458,12 +459,14 @@ no_schema_reason(const struct etl_event *ev, char *err, size_t n)
   guid_fmt(ev->provider, g);
   switch (ev->origin) {
   case ETL_ORIGIN_MANIFEST:
-    snprintf(err, n, "no schema for provider %s event %u version %u", g,
-             ev->id, ev->version);
+    snprintf(err, n, "no schema for provider %s event %u version %u", g, ev->id,
+             ev->version);
     break;
   case ETL_ORIGIN_WPP:
-    snprintf(err, n, "WPP message %u of %s: decoding needs the TMF "
-             "data of the provider's private symbols", ev->id, g);
+    snprintf(err, n,
+             "WPP message %u of %s: decoding needs the TMF "
+             "data of the provider's private symbols",
+             ev->id, g);
     break;
   default:
     snprintf(err, n, "no schema for class %s opcode %u version %u", g,
@@ -492,8 +495,7 @@ evt_write_event(struct evt_writer *wr, const struct etl_event *ev,
   char err[256] = "";
   wr->events++;
   bool schema_record = evt_tei_is_metadata(ev) || is_manifest_chunk(ev);
-  if (schema_record && !(f && f->prescanned))
-    load_schema_record(wr, ev);
+  if (schema_record && !(f && f->prescanned)) load_schema_record(wr, ev);
   const struct evt_schema *s = find_schema(wr, ev, err, sizeof err);
   if (!s && !ev->tl_meta && f && !f->prescanned && !schema_record &&
       !is_header_record(ev) && ev->origin != ETL_ORIGIN_WPP) {
@@ -508,15 +510,19 @@ evt_write_event(struct evt_writer *wr, const struct etl_event *ev,
     jw_key(w, "EventData");
     if (!write_logfile_header(ev, w)) {
       jw_rollback(w, m);
-      decode_error(wr, ev, "trace header record shorter than "
-                   "TRACE_LOGFILE_HEADER", w);
+      decode_error(wr, ev,
+                   "trace header record shorter than "
+                   "TRACE_LOGFILE_HEADER",
+                   w);
     }
   } else if (is_manifest_chunk(ev)) {
     jw_key(w, "EventData");
     write_manifest_chunk(ev, w);
   } else if (schema_record) {
-    decode_error(wr, ev, "EventMetadata schema record: compiled into the "
-                 "schema registry, not decoded as an event", w);
+    decode_error(wr, ev,
+                 "EventMetadata schema record: compiled into the "
+                 "schema registry, not decoded as an event",
+                 w);
   } else if (s) {
     struct jw_mark m = jw_mark(w);
     jw_key(w, "EventData");
@@ -537,8 +543,7 @@ evt_write_event(struct evt_writer *wr, const struct etl_event *ev,
     jw_obj_end(w);
   } else {
     wr->no_schema++;
-    if (!err[0])
-      no_schema_reason(ev, err, sizeof err);
+    if (!err[0]) no_schema_reason(ev, err, sizeof err);
     decode_error(wr, ev, err, w);
   }
   jw_obj_end(w);

@@ -41,8 +41,7 @@ struct evt_registry *
 evt_registry_new(void)
 {
   struct evt_registry *r = calloc(1, sizeof *r);
-  if (!r)
-    return NULL;
+  if (!r) return NULL;
   r->nslots = 256;
   r->slots = calloc(r->nslots, sizeof *r->slots);
   if (!r->slots) {
@@ -55,8 +54,7 @@ evt_registry_new(void)
 void
 evt_registry_free(struct evt_registry *r)
 {
-  if (!r)
-    return;
+  if (!r) return;
   struct arena_block *b = r->blocks;
   while (b) {
     struct arena_block *n = b->next;
@@ -71,15 +69,13 @@ void *
 evt_alloc(struct evt_registry *r, size_t n)
 {
   const size_t al = sizeof(max_align_t);
-  if (n > SIZE_MAX / 2)
-    return NULL;
+  if (n > SIZE_MAX / 2) return NULL;
   n = (n + al - 1) / al * al;
   struct arena_block *b = r->blocks;
   if (!b || b->cap - b->used < n) {
     size_t cap = n > 60000 ? n : 60000;
     b = malloc(sizeof *b + cap);
-    if (!b)
-      return NULL;
+    if (!b) return NULL;
     b->cap = cap;
     b->used = 0;
     b->next = r->blocks;
@@ -95,8 +91,7 @@ char *
 evt_strdup(struct evt_registry *r, const char *s, size_t n)
 {
   char *p = evt_alloc(r, n + 1);
-  if (!p)
-    return NULL;
+  if (!p) return NULL;
   memcpy(p, s, n);
   p[n] = 0;
   return p;
@@ -120,10 +115,8 @@ lookup(struct evt_registry *r, const uint8_t *key, size_t n, uint64_t h)
   size_t mask = r->nslots - 1;
   for (size_t i = h & mask;; i = (i + 1) & mask) {
     struct slot *s = &r->slots[i];
-    if (!s->key)
-      return s;
-    if (s->hash == h && s->keylen == n && memcmp(s->key, key, n) == 0)
-      return s;
+    if (!s->key) return s;
+    if (s->hash == h && s->keylen == n && memcmp(s->key, key, n) == 0) return s;
   }
 }
 
@@ -132,12 +125,10 @@ grow(struct evt_registry *r)
 {
   size_t nn = r->nslots * 2;
   struct slot *ns = calloc(nn, sizeof *ns);
-  if (!ns)
-    return -1;
+  if (!ns) return -1;
   for (size_t i = 0; i < r->nslots; i++) {
     struct slot *s = &r->slots[i];
-    if (!s->key)
-      continue;
+    if (!s->key) continue;
     size_t j = s->hash & (nn - 1);
     while (ns[j].key)
       j = (j + 1) & (nn - 1);
@@ -154,8 +145,7 @@ static int
 put(struct evt_registry *r, const uint8_t *key, size_t n, const void *val,
     int prio)
 {
-  if ((r->nused + 1) * 4 > r->nslots * 3 && grow(r) != 0)
-    return -1;
+  if ((r->nused + 1) * 4 > r->nslots * 3 && grow(r) != 0) return -1;
   uint64_t h = hash_bytes(key, n);
   struct slot *s = lookup(r, key, n, h);
   if (s->key) {
@@ -166,8 +156,7 @@ put(struct evt_registry *r, const uint8_t *key, size_t n, const void *val,
     return 0;
   }
   uint8_t *k = evt_alloc(r, n);
-  if (!k)
-    return -1;
+  if (!k) return -1;
   memcpy(k, key, n);
   s->hash = h;
   s->key = k;
@@ -225,16 +214,14 @@ evt_registry_find_lower(struct evt_registry *r, const uint8_t provider[16],
   for (int v = (int)version - 1; v >= 0; v--) {
     const struct evt_schema *s =
         evt_registry_find(r, provider, classic, id_or_opcode, (uint8_t)v);
-    if (s)
-      return s;
+    if (s) return s;
   }
   return NULL;
 }
 
 int
-evt_registry_set_provider_name(struct evt_registry *r,
-                               const uint8_t guid[16], const char *name,
-                               enum evt_prio prio)
+evt_registry_set_provider_name(struct evt_registry *r, const uint8_t guid[16],
+                               const char *name, enum evt_prio prio)
 {
   uint8_t k[17];
   k[0] = K_PROVIDER;
@@ -243,8 +230,7 @@ evt_registry_set_provider_name(struct evt_registry *r,
   if (s->key && s->prio <= (int)prio)
     return 0; /* the first name at the strongest priority wins */
   char *copy = evt_strdup(r, name, strlen(name));
-  if (!copy)
-    return -1;
+  if (!copy) return -1;
   return put(r, k, sizeof k, copy, (int)prio);
 }
 
@@ -262,12 +248,10 @@ named_key(uint8_t *buf, size_t cap, enum kind kind, const uint8_t g[16],
           const uint8_t *rest, size_t n, size_t *len)
 {
   uint8_t *k = cap >= 17 + n ? buf : malloc(17 + n);
-  if (!k)
-    return NULL;
+  if (!k) return NULL;
   k[0] = (uint8_t)kind;
   memcpy(k + 1, g, 16);
-  if (n)
-    memcpy(k + 17, rest, n);
+  if (n) memcpy(k + 17, rest, n);
   *len = 17 + n;
   return k;
 }
@@ -280,11 +264,9 @@ evt_registry_add_map(struct evt_registry *r, const uint8_t provider[16],
   size_t len;
   uint8_t *k = named_key(buf, sizeof buf, K_MAP, provider,
                          (const uint8_t *)m->name, strlen(m->name), &len);
-  if (!k)
-    return -1;
+  if (!k) return -1;
   int rc = put(r, k, len, m, EVT_PRIO_TRACE);
-  if (k != buf)
-    free(k);
+  if (k != buf) free(k);
   return rc;
 }
 
@@ -296,11 +278,9 @@ evt_registry_find_map(struct evt_registry *r, const uint8_t provider[16],
   size_t len;
   uint8_t *k = named_key(buf, sizeof buf, K_MAP, provider,
                          (const uint8_t *)name, strlen(name), &len);
-  if (!k)
-    return NULL;
+  if (!k) return NULL;
   const struct evt_map *m = get(r, k, len);
-  if (k != buf)
-    free(k);
+  if (k != buf) free(k);
   return m;
 }
 
@@ -311,11 +291,9 @@ evt_registry_find_tl(struct evt_registry *r, const uint8_t provider[16],
   uint8_t buf[512];
   size_t len;
   uint8_t *k = named_key(buf, sizeof buf, K_TL, provider, meta, n, &len);
-  if (!k)
-    return NULL;
+  if (!k) return NULL;
   const struct evt_schema *s = get(r, k, len);
-  if (k != buf)
-    free(k);
+  if (k != buf) free(k);
   return s;
 }
 
@@ -326,10 +304,8 @@ evt_registry_add_tl(struct evt_registry *r, const uint8_t provider[16],
   uint8_t buf[512];
   size_t len;
   uint8_t *k = named_key(buf, sizeof buf, K_TL, provider, meta, n, &len);
-  if (!k)
-    return -1;
+  if (!k) return -1;
   int rc = put(r, k, len, s, EVT_PRIO_TRACE);
-  if (k != buf)
-    free(k);
+  if (k != buf) free(k);
   return rc;
 }

@@ -40,17 +40,14 @@ int evt_registry_add(struct evt_registry *r, const struct evt_schema *s,
  * schemas id_or_opcode is the opcode, otherwise the event id. */
 const struct evt_schema *evt_registry_find(struct evt_registry *r,
                                            const uint8_t provider[16],
-                                           bool classic,
-                                           uint16_t id_or_opcode,
+                                           bool classic, uint16_t id_or_opcode,
                                            uint8_t version);
 
 /* evt_registry_find_lower - the schema with the same provider and
  * id-or-opcode and the highest version below `version`; NULL if none. */
-const struct evt_schema *evt_registry_find_lower(struct evt_registry *r,
-                                                 const uint8_t provider[16],
-                                                 bool classic,
-                                                 uint16_t id_or_opcode,
-                                                 uint8_t version);
+const struct evt_schema *
+evt_registry_find_lower(struct evt_registry *r, const uint8_t provider[16],
+                        bool classic, uint16_t id_or_opcode, uint8_t version);
 
 /* Provider names (from manifests, traits, TRACE_EVENT_INFO). The first
  * name registered at the strongest priority wins. name is copied. */

@@ -109,14 +109,15 @@ enum evt_out {
 };
 
 /* struct evt_field.flags */
-#define EVT_F_STRUCT 0x0001      /* members: fields[first .. first+nmembers) */
-#define EVT_F_LEN_FIELD 0x0002   /* length = value of field index .len */
-#define EVT_F_COUNT_FIELD 0x0004 /* count = value of field index .count */
-#define EVT_F_LEN_FIXED 0x0010   /* length = .len */
-#define EVT_F_COUNT_FIXED 0x0020 /* count = .count (array even if 1) */
-#define EVT_F_COUNT_INLINE 0x0040 /* u16 count precedes the data (TL vcount) */
-#define EVT_F_CUSTOM 0x0080      /* TL custom: u16 size + opaque bytes */
-#define EVT_F_UTC 0x0100         /* datetime known to be UTC */
+#define EVT_F_STRUCT 0x0001       /* members: fields[first .. first+nmembers) */
+#define EVT_F_LEN_FIELD 0x0002    /* length = value of field index .len */
+#define EVT_F_COUNT_FIELD 0x0004  /* count = value of field index .count */
+#define EVT_F_LEN_FIXED 0x0010    /* length = .len */
+#define EVT_F_COUNT_FIXED 0x0020  /* count = .count (array even if 1) */
+#define EVT_F_COUNT_INLINE 0x0040 /* u16 count precedes the data (TL vcount)   \
+                                   */
+#define EVT_F_CUSTOM 0x0080       /* TL custom: u16 size + opaque bytes */
+#define EVT_F_UTC 0x0100          /* datetime known to be UTC */
 
 /* A value map or bit map. Entries sorted by value for valuemaps. */
 struct evt_map_entry {
@@ -133,13 +134,13 @@ struct evt_map {
 
 struct evt_field {
   const char *name;
-  uint16_t in;     /* enum evt_in; unused for EVT_F_STRUCT */
-  uint16_t out;    /* enum evt_out; 0 = the in-type's default */
-  uint16_t flags;  /* EVT_F_* */
-  uint16_t len;    /* fixed length, or index of the length field */
-  uint16_t count;  /* fixed count, or index of the count field */
-  uint16_t first;  /* EVT_F_STRUCT: index of the first member */
-  uint16_t nmembers; /* EVT_F_STRUCT: number of members */
+  uint16_t in;               /* enum evt_in; unused for EVT_F_STRUCT */
+  uint16_t out;              /* enum evt_out; 0 = the in-type's default */
+  uint16_t flags;            /* EVT_F_* */
+  uint16_t len;              /* fixed length, or index of the length field */
+  uint16_t count;            /* fixed count, or index of the count field */
+  uint16_t first;            /* EVT_F_STRUCT: index of the first member */
+  uint16_t nmembers;         /* EVT_F_STRUCT: number of members */
   const struct evt_map *map; /* NULL when none */
   const char *map_name;      /* unresolved map (resolved lazily), or NULL */
 };

@@ -72,8 +72,7 @@ static int
 push(const char ***arr, size_t *n, const char *v)
 {
   const char **na = realloc(*arr, (*n + 1) * sizeof *na);
-  if (!na)
-    return -1;
+  if (!na) return -1;
   na[(*n)++] = v;
   *arr = na;
   return 0;
@@ -97,26 +96,38 @@ parse_args(int argc, char **argv, struct cfg *c)
   while ((ch = getopt_long(argc, argv, "f:hm:p:s:vV", longopts, NULL)) != -1) {
     switch (ch) {
     case 'f':
-      if (push(&c->patterns, &c->npatterns, optarg) != 0)
-        return -1;
+      if (push(&c->patterns, &c->npatterns, optarg) != 0) return -1;
       break;
     case 'm':
-      if (push(&c->manifests, &c->nmanifests, optarg) != 0)
-        return -1;
+      if (push(&c->manifests, &c->nmanifests, optarg) != 0) return -1;
       break;
-    case 'O': c->file_order = true; break;
-    case 'T': c->tx_compat = true; break;
-    case 's': c->session = optarg; break;
-    case 'p': c->provider = optarg; break;
-    case 'v': log_set_verbosity(log_verbosity() + 1); break;
-    case 'h': usage(stdout); exit(0);
-    case 'V': printf("etwcat %s\n", RTK_VERSION); exit(0);
-    default: return -1;
+    case 'O':
+      c->file_order = true;
+      break;
+    case 'T':
+      c->tx_compat = true;
+      break;
+    case 's':
+      c->session = optarg;
+      break;
+    case 'p':
+      c->provider = optarg;
+      break;
+    case 'v':
+      log_set_verbosity(log_verbosity() + 1);
+      break;
+    case 'h':
+      usage(stdout);
+      exit(0);
+    case 'V':
+      printf("etwcat %s\n", RTK_VERSION);
+      exit(0);
+    default:
+      return -1;
     }
   }
   for (int i = optind; i < argc; i++) /* bare operands are files too */
-    if (push(&c->patterns, &c->npatterns, argv[i]) != 0)
-      return -1;
+    if (push(&c->patterns, &c->npatterns, argv[i]) != 0) return -1;
   return 0;
 }
 
@@ -128,10 +139,8 @@ write_all(struct jsonw *w, bool *broken)
   while (off < w->len) {
     ssize_t n = write(1, w->buf + off, w->len - off);
     if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      if (errno != EPIPE)
-        log_err("write to stdout: %s", strerror(errno));
+      if (errno == EINTR) continue;
+      if (errno != EPIPE) log_err("write to stdout: %s", strerror(errno));
       *broken = errno != EPIPE;
       jw_reset(w);
       return false;
@@ -180,8 +189,7 @@ run(const struct cfg *c)
   int status = 0;
   for (size_t i = 0; i < c->npatterns; i++) {
     int n = pglob_expand(&g, c->patterns[i]);
-    if (n < 0)
-      log_die(1, "out of memory");
+    if (n < 0) log_die(1, "out of memory");
     if (n == 0) {
       log_err("%s: no file matches the pattern", c->patterns[i]);
       status = 2;
@@ -206,11 +214,9 @@ run(const struct cfg *c)
   wr.opts.tx_compat = c->tx_compat;
   if (!wr.reg || evt_builtin_load(wr.reg) != 0)
     log_die(1, "cannot load the built-in schemas");
-  if (load_manifests(wr.reg, c) != 0)
-    return 2;
+  if (load_manifests(wr.reg, c) != 0) return 2;
   struct etl_merge *m = etl_merge_new(files, nfiles, c->file_order);
-  if (!m)
-    log_die(1, "out of memory");
+  if (!m) log_die(1, "out of memory");
   struct jsonw w;
   jw_init(&w);
   bool tty = plat_isatty(1), broken = false;
@@ -219,23 +225,18 @@ run(const struct cfg *c)
   struct etl_file *f;
   while (etl_merge_next(m, &ev, &f)) {
     evt_write_event(&wr, &ev, f, &w);
-    if (w.oom)
-      log_die(1, "out of memory");
-    if ((w.len >= FLUSH_AT || tty) && !write_all(&w, &broken))
-      break;
+    if (w.oom) log_die(1, "out of memory");
+    if ((w.len >= FLUSH_AT || tty) && !write_all(&w, &broken)) break;
   }
-  if (w.len)
-    write_all(&w, &broken);
+  if (w.len) write_all(&w, &broken);
   unsigned problems = 0;
   for (size_t i = 0; i < nfiles; i++)
     problems += files[i]->problems;
   log_note("%" PRIu64 " events, %" PRIu64 " without a schema, %" PRIu64
            " with DecodeError, %u problems",
            wr.events, wr.no_schema, wr.decode_errors, problems);
-  if (problems && status == 0)
-    status = 2;
-  if (broken)
-    status = 1;
+  if (problems && status == 0) status = 2;
+  if (broken) status = 1;
   etl_merge_free(m);
   for (size_t i = 0; i < nfiles; i++)
     etl_file_close(files[i]);

@@ -68,16 +68,14 @@ le64(const uint8_t *q)
 static inline uint8_t
 br_u8(struct br *r)
 {
-  if (!br_need(r, 1))
-    return 0;
+  if (!br_need(r, 1)) return 0;
   return r->p[r->off++];
 }
 
 static inline uint16_t
 br_u16le(struct br *r)
 {
-  if (!br_need(r, 2))
-    return 0;
+  if (!br_need(r, 2)) return 0;
   uint16_t v = le16(r->p + r->off);
   r->off += 2;
   return v;
@@ -86,8 +84,7 @@ br_u16le(struct br *r)
 static inline uint32_t
 br_u32le(struct br *r)
 {
-  if (!br_need(r, 4))
-    return 0;
+  if (!br_need(r, 4)) return 0;
   uint32_t v = le32(r->p + r->off);
   r->off += 4;
   return v;
@@ -96,8 +93,7 @@ br_u32le(struct br *r)
 static inline uint64_t
 br_u64le(struct br *r)
 {
-  if (!br_need(r, 8))
-    return 0;
+  if (!br_need(r, 8)) return 0;
   uint64_t v = le64(r->p + r->off);
   r->off += 8;
   return v;
@@ -107,8 +103,7 @@ br_u64le(struct br *r)
 static inline const uint8_t *
 br_bytes(struct br *r, size_t n)
 {
-  if (!br_need(r, n))
-    return NULL;
+  if (!br_need(r, n)) return NULL;
   const uint8_t *q = r->p + r->off;
   r->off += n;
   return q;

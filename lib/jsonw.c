@@ -41,8 +41,7 @@ jw_reset(struct jsonw *w)
 static bool
 grow(struct jsonw *w, size_t n)
 {
-  if (w->oom)
-    return false;
+  if (w->oom) return false;
   size_t cap = w->cap ? w->cap : 4096;
   while (cap - w->len < n) {
     if (cap > SIZE_MAX / 2) {
@@ -92,8 +91,7 @@ room(struct jsonw *w, size_t n)
 static inline void
 put(struct jsonw *w, const char *s, size_t n)
 {
-  if (!room(w, n))
-    return;
+  if (!room(w, n)) return;
   memcpy(w->buf + w->len, s, n);
   w->len += n;
 }
@@ -101,8 +99,7 @@ put(struct jsonw *w, const char *s, size_t n)
 static inline void
 putc1(struct jsonw *w, char c)
 {
-  if (!room(w, 1))
-    return;
+  if (!room(w, 1)) return;
   w->buf[w->len++] = c;
 }
 
@@ -126,8 +123,7 @@ jw_obj_begin(struct jsonw *w)
 {
   sep(w);
   putc1(w, '{');
-  if (w->depth + 1 < JW_MAX_DEPTH)
-    w->depth++;
+  if (w->depth + 1 < JW_MAX_DEPTH) w->depth++;
   w->first[w->depth] = true;
 }
 
@@ -135,8 +131,7 @@ void
 jw_obj_end(struct jsonw *w)
 {
   putc1(w, '}');
-  if (w->depth > 0)
-    w->depth--;
+  if (w->depth > 0) w->depth--;
 }
 
 void
@@ -144,8 +139,7 @@ jw_arr_begin(struct jsonw *w)
 {
   sep(w);
   putc1(w, '[');
-  if (w->depth + 1 < JW_MAX_DEPTH)
-    w->depth++;
+  if (w->depth + 1 < JW_MAX_DEPTH) w->depth++;
   w->first[w->depth] = true;
 }
 
@@ -153,8 +147,7 @@ void
 jw_arr_end(struct jsonw *w)
 {
   putc1(w, ']');
-  if (w->depth > 0)
-    w->depth--;
+  if (w->depth > 0) w->depth--;
 }
 
 static const char hexd[] = "0123456789ABCDEF";
@@ -164,21 +157,16 @@ static const char hexl[] = "0123456789abcdef";
  * '"' and '\\'. Bytes >= 0x80 are checked as UTF-8 separately. A table,
  * because this test runs once per output byte. */
 static const bool plain_tab[256] = {
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 };
 
@@ -193,13 +181,34 @@ put_escape(struct jsonw *w, unsigned char c)
 {
   char e[6] = {'\\', 0, 0, 0, 0, 0};
   switch (c) {
-  case '"': e[1] = '"'; put(w, e, 2); return;
-  case '\\': e[1] = '\\'; put(w, e, 2); return;
-  case '\n': e[1] = 'n'; put(w, e, 2); return;
-  case '\r': e[1] = 'r'; put(w, e, 2); return;
-  case '\t': e[1] = 't'; put(w, e, 2); return;
-  case '\b': e[1] = 'b'; put(w, e, 2); return;
-  case '\f': e[1] = 'f'; put(w, e, 2); return;
+  case '"':
+    e[1] = '"';
+    put(w, e, 2);
+    return;
+  case '\\':
+    e[1] = '\\';
+    put(w, e, 2);
+    return;
+  case '\n':
+    e[1] = 'n';
+    put(w, e, 2);
+    return;
+  case '\r':
+    e[1] = 'r';
+    put(w, e, 2);
+    return;
+  case '\t':
+    e[1] = 't';
+    put(w, e, 2);
+    return;
+  case '\b':
+    e[1] = 'b';
+    put(w, e, 2);
+    return;
+  case '\f':
+    e[1] = 'f';
+    put(w, e, 2);
+    return;
   default:
     e[1] = 'u';
     e[2] = '0';
@@ -215,15 +224,11 @@ static size_t
 utf8_len(const unsigned char *s, size_t n)
 {
   unsigned char c = s[0];
-  if (c < 0x80)
-    return 1;
-  if (c >= 0xC2 && c <= 0xDF)
-    return (n >= 2 && (s[1] & 0xC0) == 0x80) ? 2 : 0;
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF) return (n >= 2 && (s[1] & 0xC0) == 0x80) ? 2 : 0;
   if (c >= 0xE0 && c <= 0xEF) {
-    if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
-      return 0;
-    if (c == 0xE0 && s[1] < 0xA0)
-      return 0;
+    if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80) return 0;
+    if (c == 0xE0 && s[1] < 0xA0) return 0;
     if (c == 0xED && s[1] >= 0xA0) /* UTF-16 surrogates */
       return 0;
     return 3;
@@ -232,10 +237,8 @@ utf8_len(const unsigned char *s, size_t n)
     if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 ||
         (s[3] & 0xC0) != 0x80)
       return 0;
-    if (c == 0xF0 && s[1] < 0x90)
-      return 0;
-    if (c == 0xF4 && s[1] >= 0x90)
-      return 0;
+    if (c == 0xF0 && s[1] < 0x90) return 0;
+    if (c == 0xF4 && s[1] >= 0x90) return 0;
     return 4;
   }
   return 0;
@@ -281,10 +284,8 @@ put_text(struct jsonw *w, const unsigned char *s, size_t n, bool latin1)
     size_t j = i;
     while (j < n && plain(s[j]))
       j++;
-    if (j > i)
-      put(w, (const char *)s + i, j - i);
-    if (j >= n)
-      break;
+    if (j > i) put(w, (const char *)s + i, j - i);
+    if (j >= n) break;
     unsigned char c = s[j];
     if (c < 0x80) {
       put_escape(w, c);
@@ -314,8 +315,7 @@ jw_keyn(struct jsonw *w, const char *k, size_t n)
   if (i == n && room(w, n + 4)) {
     /* Plain key (the usual case): one copy. */
     char *o = w->buf + w->len;
-    if (comma)
-      *o++ = ',';
+    if (comma) *o++ = ',';
     *o++ = '"';
     memcpy(o, k, n);
     o += n;
@@ -324,8 +324,7 @@ jw_keyn(struct jsonw *w, const char *k, size_t n)
     w->len = (size_t)(o - w->buf);
     return;
   }
-  if (comma)
-    putc1(w, ',');
+  if (comma) putc1(w, ',');
   putc1(w, '"');
   put_text(w, (const unsigned char *)k, n, false);
   put(w, "\":", 2);
@@ -380,8 +379,7 @@ jw_i64(struct jsonw *w, int64_t v)
   char b[24];
   uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
   size_t n = u64_text(u, b + sizeof b);
-  if (v < 0)
-    b[sizeof b - ++n] = '-';
+  if (v < 0) b[sizeof b - ++n] = '-';
   sep(w);
   put(w, b + sizeof b - n, n);
 }
@@ -402,8 +400,7 @@ jw_double(struct jsonw *w, double v)
   int n = 0;
   for (int prec = 15; prec <= 17; prec++) {
     n = snprintf(b, sizeof b, "%.*g", prec, v);
-    if (strtod(b, NULL) == v)
-      break;
+    if (strtod(b, NULL) == v) break;
   }
   sep(w);
   put(w, b, (size_t)n);
@@ -428,8 +425,7 @@ void
 jw_str_8bit(struct jsonw *w, const uint8_t *p, size_t n)
 {
   const uint8_t *z = memchr(p, 0, n);
-  if (z)
-    n = (size_t)(z - p);
+  if (z) n = (size_t)(z - p);
   sep(w);
   putc1(w, '"');
   put_text(w, p, n, true);
@@ -444,8 +440,7 @@ jw_str_utf16le(struct jsonw *w, const uint8_t *p, size_t nbytes)
   size_t i = 0;
   while (i + 1 < nbytes) {
     uint32_t u = (uint32_t)(p[i] | p[i + 1] << 8);
-    if (u == 0)
-      break;
+    if (u == 0) break;
     i += 2;
     if (u < 0x80 && plain((unsigned char)u)) {
       putc1(w, (char)u);
@@ -490,8 +485,7 @@ void
 jw_bytes_hex(struct jsonw *w, const uint8_t *p, size_t n)
 {
   sep(w);
-  if (n > (SIZE_MAX - 2) / 2 || !jw_reserve(w, 2 * n + 2))
-    return;
+  if (n > (SIZE_MAX - 2) / 2 || !jw_reserve(w, 2 * n + 2)) return;
   char *o = w->buf + w->len;
   *o++ = '"';
   for (size_t i = 0; i < n; i++) {
@@ -519,12 +513,11 @@ jw_raw(struct jsonw *w, const char *s, size_t n)
 void
 guid_fmt(const uint8_t g[16], char out[37])
 {
-  static const int order[16] = {3, 2, 1, 0, 5, 4, 7, 6,
+  static const int order[16] = {3, 2, 1,  0,  5,  4,  7,  6,
                                 8, 9, 10, 11, 12, 13, 14, 15};
   char *o = out;
   for (int i = 0; i < 16; i++) {
-    if (i == 4 || i == 6 || i == 8 || i == 10)
-      *o++ = '-';
+    if (i == 4 || i == 6 || i == 8 || i == 10) *o++ = '-';
     uint8_t b = g[order[i]];
     *o++ = hexl[b >> 4];
     *o++ = hexl[b & 15];
@@ -611,15 +604,13 @@ filetime_fmt(int64_t ticks, int ndigits, bool z, char *out)
   o = digits(o, secs % 60, 2);
   if (ndigits > 0) {
     *o++ = '.';
-    if (ndigits > 7)
-      ndigits = 7;
+    if (ndigits > 7) ndigits = 7;
     uint64_t f = frac;
     for (int i = ndigits; i < 7; i++)
       f /= 10;
     o = digits(o, f, ndigits);
   }
-  if (z)
-    *o++ = 'Z';
+  if (z) *o++ = 'Z';
   *o = 0;
   return (size_t)(o - out);
 }

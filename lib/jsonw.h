@@ -23,7 +23,7 @@ struct jsonw {
   size_t cap;
   int depth;
   bool oom;
-  bool after_key; /* a key was written; its value needs no comma */
+  bool after_key;           /* a key was written; its value needs no comma */
   bool first[JW_MAX_DEPTH]; /* no element written yet at this depth */
 };
 

@@ -65,8 +65,7 @@ fill(struct lineread *r)
   }
   for (;;) {
     long n = (long)read(r->fd, r->buf + r->end, r->cap - r->end);
-    if (n < 0 && errno == EINTR)
-      continue;
+    if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       r->err = errno;
       return false;
@@ -91,8 +90,7 @@ skip_long(struct lineread *r)
       return 0;
     }
     r->start = r->end = 0;
-    if (!fill(r))
-      return r->err ? -1 : 0;
+    if (!fill(r)) return r->err ? -1 : 0;
   }
 }
 
@@ -107,8 +105,7 @@ lr_next(struct lineread *r, const char **line, size_t *len)
       size_t n = (size_t)(nl - (r->buf + r->start));
       *line = r->buf + r->start;
       r->start += n + 1;
-      if (n && (*line)[n - 1] == '\r')
-        n--;
+      if (n && (*line)[n - 1] == '\r') n--;
       *len = n;
       r->lineno++;
       return 1;
@@ -119,14 +116,12 @@ lr_next(struct lineread *r, const char **line, size_t *len)
       r->too_long++;
       log_err("<stdin>:%" PRIu64 ": line longer than %zu bytes skipped",
               r->lineno, r->max_line);
-      if (skip_long(r) < 0)
-        return -1;
+      if (skip_long(r) < 0) return -1;
       scanned = 0;
       continue;
     }
     if (!fill(r)) {
-      if (r->err)
-        return -1;
+      if (r->err) return -1;
       if (r->end > r->start) { /* last line without '\n' */
         *line = r->buf + r->start;
         *len = r->end - r->start;

@@ -21,10 +21,10 @@ struct lineread {
   char *buf;
   size_t cap, start, end; /* unread bytes are buf[start, end) */
   size_t max_line;
-  uint64_t lineno;        /* number of the line returned last */
-  uint64_t too_long;      /* lines skipped for exceeding max_line */
+  uint64_t lineno;   /* number of the line returned last */
+  uint64_t too_long; /* lines skipped for exceeding max_line */
   bool eof;
-  int err;                /* errno of a failed read, else 0 */
+  int err; /* errno of a failed read, else 0 */
 };
 
 /* lr_init - 0, or -1 on out of memory. max_line 0 = LR_DEFAULT_MAX. */

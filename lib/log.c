@@ -45,8 +45,7 @@ vmsg(const char *kind, const char *fmt, va_list ap)
 {
   char buf[2048];
   int n = vsnprintf(buf, sizeof buf, fmt, ap);
-  if (n < 0)
-    return;
+  if (n < 0) return;
   /* One fputs per message so lines from pipeline stages do not interleave
    * mid-line. */
   char line[2200];
@@ -75,8 +74,7 @@ log_warn(const char *fmt, ...)
 void
 log_note(const char *fmt, ...)
 {
-  if (verbosity < 1)
-    return;
+  if (verbosity < 1) return;
   va_list ap;
   va_start(ap, fmt);
   vmsg("", fmt, ap);

@@ -20,13 +20,11 @@ static int
 add(struct pglob *g, const char *path)
 {
   char **np = realloc(g->paths, (g->n + 1) * sizeof *np);
-  if (!np)
-    return -1;
+  if (!np) return -1;
   g->paths = np;
   size_t len = strlen(path);
   char *c = malloc(len + 1);
-  if (!c)
-    return -1;
+  if (!c) return -1;
   memcpy(c, path, len + 1);
   g->paths[g->n++] = c;
   return 0;
@@ -35,8 +33,7 @@ add(struct pglob *g, const char *path)
 int
 pglob_expand(struct pglob *g, const char *pattern)
 {
-  if (!pglob_has_wildcard(pattern))
-    return add(g, pattern) == 0 ? 1 : -1;
+  if (!pglob_has_wildcard(pattern)) return add(g, pattern) == 0 ? 1 : -1;
   glob_t gl;
   memset(&gl, 0, sizeof gl);
   int rc = glob(pattern, 0, NULL, &gl);

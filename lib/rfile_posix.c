@@ -23,8 +23,7 @@ struct rfile *
 rfile_open(const char *path)
 {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return NULL;
+  if (fd < 0) return NULL;
   struct stat st;
   if (fstat(fd, &st) != 0) {
     int e = errno;
@@ -56,8 +55,7 @@ struct rfile *
 rfile_from_memory(const void *p, size_t n)
 {
   struct rfile *f = malloc(sizeof *f);
-  if (!f)
-    return NULL;
+  if (!f) return NULL;
   f->fd = -1;
   f->mem = p;
   f->size = n;
@@ -67,10 +65,8 @@ rfile_from_memory(const void *p, size_t n)
 void
 rfile_close(struct rfile *f)
 {
-  if (!f)
-    return;
-  if (f->fd >= 0)
-    close(f->fd);
+  if (!f) return;
+  if (f->fd >= 0) close(f->fd);
   free(f);
 }
 
@@ -84,8 +80,7 @@ long long
 rfile_pread(struct rfile *f, void *buf, size_t n, uint64_t off)
 {
   if (f->fd < 0) {
-    if (off >= f->size)
-      return 0;
+    if (off >= f->size) return 0;
     size_t avail = (size_t)(f->size - off);
     size_t take = n < avail ? n : avail;
     memcpy(buf, f->mem + off, take);
@@ -95,12 +90,10 @@ rfile_pread(struct rfile *f, void *buf, size_t n, uint64_t off)
   while (got < n) {
     ssize_t r = pread(f->fd, (char *)buf + got, n - got, (off_t)(off + got));
     if (r < 0) {
-      if (errno == EINTR)
-        continue;
+      if (errno == EINTR) continue;
       return -1;
     }
-    if (r == 0)
-      break;
+    if (r == 0) break;
     got += (size_t)r;
   }
   return (long long)got;

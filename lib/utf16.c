@@ -22,8 +22,7 @@ utf16le_to_utf8(const uint8_t *p, size_t nbytes)
 {
   size_t units = utf16le_units(p, nbytes);
   char *out = malloc(units * 3 + 1);
-  if (!out)
-    return NULL;
+  if (!out) return NULL;
   char *o = out;
   for (size_t i = 0; i < units; i++) {
     uint32_t u = (uint32_t)(p[2 * i] | p[2 * i + 1] << 8);

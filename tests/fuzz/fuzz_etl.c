@@ -29,15 +29,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   if (!quiet) {
     log_init("fuzz_etl");
     quiet = true;
-    if (!getenv("FUZZ_VERBOSE"))
-      (void)freopen("/dev/null", "w", stderr);
+    if (!getenv("FUZZ_VERBOSE")) (void)freopen("/dev/null", "w", stderr);
   }
   struct rfile *rf = rfile_from_memory(data, size);
-  if (!rf)
-    return 0;
+  if (!rf) return 0;
   struct etl_file *f = etl_file_open_rfile("fuzz.etl", rf, 0);
-  if (!f)
-    return 0;
+  if (!f) return 0;
   struct evt_writer wr = {0};
   wr.reg = evt_registry_new();
   if (wr.reg && evt_builtin_load(wr.reg) == 0) {

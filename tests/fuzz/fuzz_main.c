@@ -43,8 +43,7 @@ run_file(const char *path)
     }
   }
   fclose(f);
-  if (!buf)
-    return -1;
+  if (!buf) return -1;
   LLVMFuzzerTestOneInput(buf, n);
   free(buf);
   return 0;
@@ -61,16 +60,14 @@ main(int argc, char **argv)
       return 1;
     }
     if (!S_ISDIR(st.st_mode)) {
-      if (run_file(argv[i]) != 0)
-        return 1;
+      if (run_file(argv[i]) != 0) return 1;
       files++;
       continue;
     }
     DIR *d = opendir(argv[i]);
     struct dirent *e;
     while (d && (e = readdir(d))) {
-      if (e->d_name[0] == '.')
-        continue;
+      if (e->d_name[0] == '.') continue;
       char p[4096];
       snprintf(p, sizeof p, "%s/%s", argv[i], e->d_name);
       if (run_file(p) != 0) {
@@ -79,8 +76,7 @@ main(int argc, char **argv)
       }
       files++;
     }
-    if (d)
-      closedir(d);
+    if (d) closedir(d);
   }
   printf("%d inputs replayed\n", files);
   return 0;

@@ -846,6 +846,7 @@ emit_extra(struct gen *g, unsigned x)
         0xd9b5,
         0x51cc,
         {0xbd, 0x18, 0x4c, 0x6c, 0x7f, 0xa5, 0x36, 0x34}};
+    /* u16 size (17, the name's NUL included: the literal's own). */
     static const uint8_t traits[] = "\x11\x00"
                                     "EtlWriter-Test";
     static const uint8_t meta[] = "\x00\x00" /* size, set below */
@@ -905,8 +906,7 @@ emit_extra(struct gen *g, unsigned x)
         rel[i] = (uint8_t)below(g, 256);
       ext[ne++] = (struct etlw_ext){ETLW_EXT_RELATED_ACTIVITYID, 16, rel};
     }
-    ext[ne++] =
-        (struct etlw_ext){ETLW_EXT_PROV_TRAITS, sizeof traits - 1, traits};
+    ext[ne++] = (struct etlw_ext){ETLW_EXT_PROV_TRAITS, sizeof traits, traits};
     ext[ne++] = (struct etlw_ext){ETLW_EXT_EVENT_SCHEMA_TL, sizeof m, m};
     ev.ext = ext;
     ev.next = ne;
