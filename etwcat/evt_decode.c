@@ -480,6 +480,12 @@ put_bitmap(struct dec *d, const struct evt_map *m, uint64_t v, unsigned width,
     }
   }
   if (!nmatch) {
+    /* A zero value takes the name of a zero entry ("None"), if any. */
+    for (uint32_t i = 0; i < m->n && v == 0; i++)
+      if (m->e[i].value == 0 && m->e[i].name) {
+        jw_str(d->w, m->e[i].name);
+        return 0;
+      }
     put_num(d->w, v, width, sgn);
     return 0;
   }
@@ -859,6 +865,27 @@ dec_field(struct dec *d, unsigned idx, unsigned depth)
                 "field '%s' at payload offset %zu has count %llu, more "
                 "values than its %zu payload bytes allow",
                 fname(f), at, (unsigned long long)count, d->c.len);
+  if (f->out == EVT_OUT_STRING && !is_struct(f))
+    switch (f->in) {
+    /* An array of characters is a string (TraceLoggingCharArray and
+     * WCharArray; TDH formats them so). */
+    case EVT_IN_INT8:
+    case EVT_IN_UINT8: {
+      const uint8_t *p = take(d, f, at, (size_t)count);
+      if (!p) return -1;
+      jw_str_8bit(d->w, p, (size_t)count);
+      return 0;
+    }
+    case EVT_IN_INT16:
+    case EVT_IN_UINT16: {
+      const uint8_t *p = take(d, f, at, (size_t)count * 2);
+      if (!p) return -1;
+      jw_str_utf16le(d->w, p, (size_t)count * 2);
+      return 0;
+    }
+    default:
+      break;
+    }
   jw_arr_begin(d->w);
   for (uint64_t i = 0; i < count; i++)
     if (dec_elem(d, idx, depth) < 0) return -1;

@@ -447,6 +447,8 @@ write_manifest_chunk(const struct etl_event *ev, struct jsonw *w)
   jw_u64(w, le16(d + 4));
   jw_key(w, "ChunkNumber");
   jw_u64(w, le16(d + 6));
+  jw_key(w, "PayloadLength"); /* TraceEvent's name for the event's size */
+  jw_u64(w, ev->data_len);
   jw_key(w, "ChunkData");
   jw_str_8bit(w, d + 8, ev->data_len - 8);
   jw_obj_end(w);

@@ -9,3 +9,5 @@ if [ ! -d "$corpus" ]; then
   exit 77
 fi
 python3 tests/etl/corpus_check.py "$BIN/etwcat" "$corpus"
+python3 tests/etl/tl_check.py "$BIN/etwcat" "$corpus"
+python3 tests/etl/metadata_check.py "$BIN/etwcat" "$corpus"
