@@ -19,6 +19,7 @@
 #include "lib/rfile.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
