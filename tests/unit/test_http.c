@@ -173,7 +173,7 @@ test_put_and_reply(void)
 static void
 test_body_cap_and_100_continue(void)
 {
-  char head[256];
+  static char head[256]; /* the server thread may answer after we return */
   snprintf(head, sizeof head,
            "HTTP/1.1 503 Busy\r\nContent-Length: 100\r\n\r\n%0100d", 0);
   struct reply r[] = {{head, 0}};
