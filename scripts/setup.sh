@@ -1,20 +1,33 @@
 #!/bin/sh
 # scripts/setup.sh - install what building and testing need on Debian.
 #
-# Idempotent: installs only what is missing. Uses sudo when not root.
+# Idempotent: installs only what is missing (a library by its -dev
+# package, a tool by its command, so a Node.js installed some other way
+# counts). Uses sudo when not root.
 # usage: scripts/setup.sh [--tests]   (--tests also installs test peers)
 set -eu
 cd "$(dirname "$0")/.."
-pkgs="build-essential pkg-config libjansson-dev libcurl4-openssl-dev \
-zlib1g-dev libssl-dev"
-if [ "${1:-}" = "--tests" ]; then
-  pkgs="$pkgs clang python3 jq nodejs npm hyperfine"
-fi
 missing=""
-for p in $pkgs; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
-    missing="$missing $p"
+need_pkg() { # package: a library's -dev package
+  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed" ||
+    missing="$missing $1"
+}
+need_cmd() { # command package
+  command -v "$1" >/dev/null 2>&1 || missing="$missing $2"
+}
+need_cmd cc build-essential
+need_cmd make build-essential
+need_cmd pkg-config pkg-config
+for p in libjansson-dev libcurl4-openssl-dev zlib1g-dev libssl-dev; do
+  need_pkg "$p"
 done
+if [ "${1:-}" = "--tests" ]; then
+  need_cmd clang clang
+  need_pkg libclang-rt-14-dev
+  need_cmd python3 python3
+  need_cmd node nodejs
+  need_cmd npm npm
+fi
 if [ -n "$missing" ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO=sudo
@@ -23,7 +36,8 @@ if [ -n "$missing" ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing
 fi
 if [ "${1:-}" = "--tests" ] && [ -f tests/peers/package.json ] &&
-   [ ! -x tests/peers/node_modules/.bin/azurite ]; then
+  [ ! -x tests/peers/node_modules/.bin/azurite ]; then
   echo "setup: installing Azurite (npm) into tests/peers"
-  (cd tests/peers && npm install --no-audit --no-fund --silent)
+  (cd tests/peers && npm ci --no-audit --no-fund --silent ||
+    npm install --no-audit --no-fund --silent)
 fi
