@@ -865,8 +865,7 @@ dec_field(struct dec *d, unsigned idx, unsigned depth)
                 "field '%s' at payload offset %zu has count %llu, more "
                 "values than its %zu payload bytes allow",
                 fname(f), at, (unsigned long long)count, d->c.len);
-  if (f->out == EVT_OUT_STRING && !is_struct(f))
-    switch (f->in) {
+  if (f->out == EVT_OUT_STRING && !is_struct(f)) switch (f->in) {
     /* An array of characters is a string (TraceLoggingCharArray and
      * WCharArray; TDH formats them so). */
     case EVT_IN_INT8:
@@ -960,21 +959,8 @@ put_key(struct jsonw *w, const char *name, unsigned k)
   jw_keyn(w, b, n);
 }
 
-/* Name bytes that need no escaping in a JSON key (as jsonw's plain():
- * printable ASCII and DEL, except '"' and '\\'). */
-static const uint8_t plain[256] = {
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-};
+/* Name bytes that need no escaping in a JSON key: jsonw's table. */
+#define plain jw_plain
 
 /* Copy `,"name` to o: the name's length, or -1 when it needs escaping or
  * is longer than KEY_FAST. */

@@ -74,18 +74,8 @@ enum { DS_XMLFILE = 0, DS_WBEM = 1, DS_WPP = 2, DS_TLG = 3 };
 /* MAP_VALUETYPE */
 #define MAP_VALUETYPE_STRING 1
 
-static void fail(char *err, size_t errlen, const char *fmt, ...)
-    LOG_PRINTF(3, 4);
-
-static void
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-  if (!err || errlen == 0) return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-}
+/* Errors go to the caller's buffer. */
+#define fail log_errbuf
 
 /* utf8_put - encode cp at o (when o is not NULL); returns its length. */
 static size_t

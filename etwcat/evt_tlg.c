@@ -91,18 +91,8 @@ struct open_struct {
   uint32_t left;
 };
 
-static void fail(char *err, size_t errlen, const char *fmt, ...)
-    LOG_PRINTF(3, 4);
-
-static void
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-  if (!err || errlen == 0) return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-}
+/* Errors go to the caller's buffer. */
+#define fail log_errbuf
 
 /* Byte width of an integer in-type, 0 for anything else. */
 static unsigned

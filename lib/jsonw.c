@@ -156,7 +156,7 @@ static const char hexl[] = "0123456789abcdef";
 /* Bytes that need no escaping in a JSON string: printable ASCII other than
  * '"' and '\\'. Bytes >= 0x80 are checked as UTF-8 separately. A table,
  * because this test runs once per output byte. */
-static const bool plain_tab[256] = {
+const bool jw_plain[256] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
@@ -173,7 +173,7 @@ static const bool plain_tab[256] = {
 static inline bool
 plain(unsigned char c)
 {
-  return plain_tab[c];
+  return jw_plain[c];
 }
 
 static void

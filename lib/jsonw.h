@@ -82,6 +82,10 @@ struct jw_mark {
 struct jw_mark jw_mark(const struct jsonw *w);
 void jw_rollback(struct jsonw *w, struct jw_mark m);
 
+/* jw_plain - 1 for bytes a JSON string holds as they are (printable
+ * ASCII but '"' and '\\'); formatters that copy text fast use it. */
+extern const bool jw_plain[256];
+
 /* Helpers shared with other formatters. */
 /* guid_fmt - 36 chars + NUL into out, lowercase, no braces. */
 void guid_fmt(const uint8_t g[16], char out[37]);

@@ -90,3 +90,13 @@ log_die(int code, const char *fmt, ...)
   va_end(ap);
   exit(code);
 }
+
+void
+log_errbuf(char *err, size_t errlen, const char *fmt, ...)
+{
+  if (!err || errlen == 0) return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err, errlen, fmt, ap);
+  va_end(ap);
+}

@@ -30,4 +30,10 @@ void log_warn(const char *fmt, ...) LOG_PRINTF(1, 2);
 void log_note(const char *fmt, ...) LOG_PRINTF(1, 2);
 void log_die(int code, const char *fmt, ...) LOG_PRINTF(2, 3) LOG_NORETURN;
 
+/* log_errbuf - format a message into a caller's error buffer (library-style
+ * code reports through such buffers; main decides what to print). Does
+ * nothing when err is NULL or errlen is 0. */
+void log_errbuf(char *err, size_t errlen, const char *fmt, ...)
+    LOG_PRINTF(3, 4);
+
 #endif
