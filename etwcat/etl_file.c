@@ -55,37 +55,55 @@ etl_problem(struct etl_file *f, uint32_t buf, uint64_t off, const char *fmt,
             f->name);
 }
 
-/* a * num / den rounded toward zero, exact where 128-bit math is not
- * available as long as num * (den - 1) fits in 64 bits. */
+/* |a| * num / den rounded toward zero, saturated to INT64_MAX, with the
+ * sign of a. Exact where 128-bit math is available; elsewhere exact as
+ * long as num * (den - 1) fits in 64 bits. Timestamps come from the file:
+ * nothing here may overflow, whatever they hold. */
 static int64_t
 mul_div(int64_t a, int64_t num, int64_t den)
 {
   bool neg = a < 0;
   uint64_t u = neg ? (uint64_t)0 - (uint64_t)a : (uint64_t)a;
 #ifdef __SIZEOF_INT128__
-  unsigned __int128 p = (unsigned __int128)u * (uint64_t)num;
-  uint64_t q = (uint64_t)(p / (uint64_t)den);
+  unsigned __int128 p = (unsigned __int128)u * (uint64_t)num / (uint64_t)den;
+  uint64_t q = p > INT64_MAX ? INT64_MAX : (uint64_t)p;
 #else
-  uint64_t q = u / (uint64_t)den * (uint64_t)num +
-               u % (uint64_t)den * (uint64_t)num / (uint64_t)den;
+  uint64_t hi = u / (uint64_t)den, lo = u % (uint64_t)den;
+  uint64_t q = hi > INT64_MAX / (uint64_t)num
+                   ? INT64_MAX
+                   : hi * (uint64_t)num + lo * (uint64_t)num / (uint64_t)den;
+  if (q > INT64_MAX)
+    q = INT64_MAX;
 #endif
   return neg ? -(int64_t)q : (int64_t)q;
+}
+
+static int64_t
+add_sat(int64_t a, int64_t b)
+{
+  if (b > 0 && a > INT64_MAX - b)
+    return INT64_MAX;
+  if (b < 0 && a < INT64_MIN - b)
+    return INT64_MIN;
+  return a + b;
 }
 
 int64_t
 etl_file_time(const struct etl_file *f, int64_t raw)
 {
-  int64_t d = raw - f->raw0;
+  /* The difference wraps like the hardware counter it came from. */
+  int64_t d = (int64_t)((uint64_t)raw - (uint64_t)f->raw0);
   switch (f->clock) {
   case 2:
-    return f->start_time + d;
+    return add_sat(f->start_time, d);
   case 3:
-    if (f->cpu_mhz) return f->start_time + mul_div(d, 10, f->cpu_mhz);
-    return f->start_time + d;
+    if (f->cpu_mhz)
+      return add_sat(f->start_time, mul_div(d, 10, f->cpu_mhz));
+    return add_sat(f->start_time, d);
   default:
     if (f->perf_freq > 0)
-      return f->start_time + mul_div(d, 10000000, f->perf_freq);
-    return f->start_time + d;
+      return add_sat(f->start_time, mul_div(d, 10000000, f->perf_freq));
+    return add_sat(f->start_time, d);
   }
 }
 
@@ -343,6 +361,8 @@ index_buffers(struct etl_file *f)
       idx++;
       continue;
     } else if (!comp && !compressed_file && idx > 0 && bs != f->buffer_size &&
+               f->buffer_size >= ETL_BUF_HDR &&
+               f->buffer_size <= ETL_MAX_BUFFER &&
                plausible_at(f, off + f->buffer_size)) {
       etl_problem(f, idx, off,
                   "BufferSize 0x%" PRIx32 " disagrees with the trace's "

@@ -43,6 +43,8 @@ static void vmsg(const char *kind, const char *fmt, va_list ap)
 static void
 vmsg(const char *kind, const char *fmt, va_list ap)
 {
+  if (verbosity < 0) /* quiet: tests and fuzzers that expect errors */
+    return;
   char buf[2048];
   int n = vsnprintf(buf, sizeof buf, fmt, ap);
   if (n < 0) return;
