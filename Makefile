@@ -183,3 +183,4 @@ clean:
 .SECONDARY:
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+include windows.mk
