@@ -1383,6 +1383,23 @@ cmp_fn(const void *k, const void *e)
   return strcmp(k, f->name);
 }
 
+/* Function families live in files of their own, each with a sorted
+ * table; this list names them all, the core table first. */
+static const struct {
+  const struct kql_fn *fns;
+  const size_t *n;
+} tables[] = {
+    {fns, NULL},
+    {kql_geo_fns, &kql_geo_nfns},
+    {kql_series_fns, &kql_series_nfns},
+};
+
+static size_t
+table_len(size_t t)
+{
+  return tables[t].n ? *tables[t].n : sizeof fns / sizeof fns[0];
+}
+
 const struct kql_fn *
 kql_fn_find(const char *name, size_t n)
 {
@@ -1390,23 +1407,43 @@ kql_fn_find(const char *name, size_t n)
   if (n >= sizeof buf) return NULL;
   memcpy(buf, name, n);
   buf[n] = 0;
-  return bsearch(buf, fns, sizeof fns / sizeof fns[0], sizeof fns[0], cmp_fn);
+  for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++) {
+    const struct kql_fn *f =
+        bsearch(buf, tables[t].fns, table_len(t), sizeof fns[0], cmp_fn);
+    if (f) return f;
+  }
+  return NULL;
 }
 
 void
 kql_fn_names(const char ***names, size_t *n)
 {
-  static const char *list[sizeof fns / sizeof fns[0]];
-  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++)
-    list[i] = fns[i].name;
+  static const char **list;
+  static size_t count;
+  if (!list) {
+    size_t total = 0;
+    for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
+      total += table_len(t);
+    list = malloc(total * sizeof *list);
+    if (!list) {
+      *names = NULL;
+      *n = 0;
+      return;
+    }
+    for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
+      for (size_t i = 0; i < table_len(t); i++)
+        list[count++] = tables[t].fns[i].name;
+  }
   *names = list;
-  *n = sizeof fns / sizeof fns[0];
+  *n = count;
 }
 
 bool
 kql_fn_table_sorted(void)
 {
-  for (size_t i = 1; i < sizeof fns / sizeof fns[0]; i++)
-    if (strcmp(fns[i - 1].name, fns[i].name) >= 0) return false;
+  for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
+    for (size_t i = 1; i < table_len(t); i++)
+      if (strcmp(tables[t].fns[i - 1].name, tables[t].fns[i].name) >= 0)
+        return false;
   return true;
 }

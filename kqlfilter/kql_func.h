@@ -102,4 +102,11 @@ KQL_FN(kql_f_jaccard_index);
 KQL_FN(kql_f_unicode_from);
 KQL_FN(kql_f_unicode_to);
 
+/* Function families in files of their own (kql_func_geo.c,
+ * kql_func_series.c): each table sorted by name, n entries. */
+extern const struct kql_fn kql_geo_fns[];
+extern const size_t kql_geo_nfns;
+extern const struct kql_fn kql_series_fns[];
+extern const size_t kql_series_nfns;
+
 #endif
