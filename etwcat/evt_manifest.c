@@ -14,7 +14,10 @@
  * 65534 is handled at the end of the file.
  *
  * Naming rules and type tables: etw-schemas.md section 3 (TDH in- and
- * out-type numbers, winmeta built-ins, channel numbering from 16).
+ * out-type numbers, winmeta built-ins, channel numbering from 16). The
+ * project extension for classic MOF classes (rtk:classic, WBEM in-types;
+ * evt_manifest.h) is resolved with real namespace bindings, so only a
+ * prefix bound to EVT_MANIFEST_NS selects it.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -410,6 +413,43 @@ local_part(const char *s)
 }
 
 /* ------------------------------------------------------------------ */
+/* The project namespace (EVT_MANIFEST_NS, see evt_manifest.h).         */
+
+/* in_project_ns - whether the prefix of the qualified name qn (the part
+ * before its last ':') is bound to EVT_MANIFEST_NS at element n: the
+ * nearest xmlns:PREFIX declaration on n or an ancestor decides. */
+static bool
+in_project_ns(const struct node *n, const char *qn)
+{
+  const char *colon = strrchr(qn, ':');
+  if (!colon) return false;
+  size_t pl = (size_t)(colon - qn);
+  for (; n; n = n->up) {
+    for (size_t i = 0; i < n->na; i++) {
+      const char *an = n->a[i].name;
+      if (strncmp(an, "xmlns:", 6) == 0 && strlen(an + 6) == pl &&
+          strncmp(an + 6, qn, pl) == 0)
+        return strcmp(n->a[i].val, EVT_MANIFEST_NS) == 0;
+    }
+  }
+  return false;
+}
+
+/* project_attr - the attribute of n whose local name is local and whose
+ * prefix is bound to the project namespace, or NULL. */
+static const struct xattr *
+project_attr(const struct node *n, const char *local)
+{
+  for (size_t i = 0; i < n->na; i++) {
+    const char *an = n->a[i].name;
+    if (strchr(an, ':') && strcmp(local_part(an), local) == 0 &&
+        strncmp(an, "xmlns:", 6) != 0 && in_project_ns(n, an))
+      return &n->a[i];
+  }
+  return NULL;
+}
+
+/* ------------------------------------------------------------------ */
 /* Type names (winmeta.xml), compared by local name, case-insensitive.  */
 
 struct type_name {
@@ -485,6 +525,22 @@ static const struct type_name out_types[] = {
     {"CodePointer", EVT_OUT_CODE_POINTER},
     {"DateTimeUtc", EVT_OUT_DATETIME_UTC},
     {"NoPrint", EVT_OUT_NOPRINT},
+};
+
+/* In-types of the project namespace (EVT_MANIFEST_NS): the WBEM types of
+ * MOF classes, named as evt_in_name() names them. */
+static const struct type_name rtk_in_types[] = {
+    {"WbemCountedString", EVT_IN_WBEM_COUNTEDSTRING},
+    {"WbemCountedAnsiString", EVT_IN_WBEM_COUNTEDANSISTRING},
+    {"WbemReversedCountedString", EVT_IN_WBEM_REVCOUNTEDSTRING},
+    {"WbemReversedCountedAnsiString", EVT_IN_WBEM_REVCOUNTEDANSISTRING},
+    {"WbemNonNullTerminatedString", EVT_IN_WBEM_NONNULLSTRING},
+    {"WbemNonNullTerminatedAnsiString", EVT_IN_WBEM_NONNULLANSISTRING},
+    {"WbemUnicodeChar", EVT_IN_WBEM_UNICODECHAR},
+    {"WbemAnsiChar", EVT_IN_WBEM_ANSICHAR},
+    {"WbemSizeT", EVT_IN_WBEM_SIZET},
+    {"WbemHexDump", EVT_IN_WBEM_HEXDUMP},
+    {"WbemSid", EVT_IN_WBEM_SID},
 };
 
 static int
@@ -1079,7 +1135,8 @@ data_field(struct ctx *c, const struct node *tmpl, const struct node *e,
   if (!in)
     return fail(c, e->off, "<data name=\"%.*s\"> without an inType", qlen(name),
                 name);
-  int t = type_lookup(in_types, NB(in_types), in);
+  int t = in_project_ns(e, in) ? type_lookup(rtk_in_types, NB(rtk_in_types), in)
+                               : type_lookup(in_types, NB(in_types), in);
   if (t < 0)
     return fail(c, attr_off(e, "inType"), "unknown inType \"%.*s\"", qlen(in),
                 in);
@@ -1193,6 +1250,7 @@ template_defs(struct ctx *c, const struct node *list, const struct defs *maps,
 struct provider {
   uint8_t guid[16];
   const char *name; /* registry arena */
+  bool classic;     /* rtk:classic="true": MOF class, events by type */
   struct defs channels, channel_names, levels, tasks, opcodes, keywords;
   struct defs maps, templates;
 };
@@ -1303,11 +1361,12 @@ event_def(struct ctx *c, const struct provider *p, const struct node *ev)
 {
   const char *v = attr_val(ev, "value");
   uint64_t id, ver = 0;
+  unsigned max = p->classic ? 0xFF : 0xFFFF;
   if (!v) return fail(c, ev->off, "<event> without a value");
-  if (!parse_num(v, 0xFFFF, &id))
+  if (!parse_num(v, max, &id))
     return fail(c, attr_off(ev, "value"),
-                "event value \"%.*s\" is not a number from 0 to 65535", qlen(v),
-                v);
+                "%s value \"%.*s\" is not a number from 0 to %u",
+                p->classic ? "classic event" : "event", qlen(v), v, max);
   const char *vs = attr_val(ev, "version");
   if (vs && !parse_num(vs, 0xFF, &ver))
     return fail(c, attr_off(ev, "version"),
@@ -1338,6 +1397,16 @@ event_def(struct ctx *c, const struct provider *p, const struct node *ev)
              NB(win_channels), true, &channel, &s->channel_name))
     return -1;
   s->opcode = (uint8_t)opcode;
+  if (p->classic) {
+    /* A MOF event type is its opcode: the key, and the name's value. */
+    if (attr_val(ev, "opcode") && opcode != id)
+      return fail(c, attr_off(ev, "opcode"),
+                  "classic event %u has opcode \"%.*s\" of value %u",
+                  (unsigned)id, qlen(attr_val(ev, "opcode")),
+                  attr_val(ev, "opcode"), (unsigned)opcode);
+    s->classic = true;
+    s->opcode = (uint8_t)id;
+  }
   if (keywords_name(c, ev, p, &s->keywords_name)) return -1;
   const char *tid = attr_val(ev, "template");
   if (tid) {
@@ -1375,6 +1444,14 @@ provider_def(struct ctx *c, const struct node *pn)
                 guid);
   p.name = arena_str(c, name);
   if (!p.name) return -1;
+  const struct xattr *cl = project_attr(pn, "classic");
+  if (cl) {
+    if (strcmp(cl->val, "true") == 0 || strcmp(cl->val, "1") == 0)
+      p.classic = true;
+    else if (strcmp(cl->val, "false") != 0 && strcmp(cl->val, "0") != 0)
+      return fail(c, cl->off, "classic=\"%.*s\" is not true or false",
+                  qlen(cl->val), cl->val);
+  }
   if (add_result(c, p.guid, NULL, NULL, p.name)) return -1;
   if (channel_defs(c, child(pn, "channels"), &p.channels, &p.channel_names) ||
       simple_defs(c, child(pn, "levels"), "level", "value", 0xFF, &p.levels) ||

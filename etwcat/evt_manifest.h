@@ -34,6 +34,24 @@
  * - event_name: the event's name attribute (newer manifests), or NULL.
  * - source: the name passed to the loader.
  *
+ * Project extension (for the classic kernel MOF classes, which have no
+ * manifest of their own; share/schemas/MSNT_SystemTrace-*.man use it).
+ * Attributes and in-types whose prefix is bound to EVT_MANIFEST_NS:
+ * - <provider rtk:classic="true"> (or "1"; "false"/"0" = absent): the
+ *   provider GUID is a MOF class GUID and each event is keyed as a
+ *   classic event, by (class GUID, event type, version) with the event
+ *   type in the event's value attribute (0 to 255). An event's opcode
+ *   attribute, when present, must name an opcode of that same value;
+ *   its display name becomes the schema's opcode_name (TDH names MOF
+ *   event types that way: "Start", "DCEnd", "Load").
+ * - inType="rtk:WbemSizeT", "rtk:WbemSid", "rtk:WbemUnicodeChar", ...:
+ *   the WBEM in-types 300 to 310, named as evt_in_name() names them
+ *   (SizeT is pointer-sized; WbemSid is a u32 0, or a TOKEN_USER of two
+ *   pointers and a SID). The decoder sizes them by the record's pointer
+ *   size, as it does win:Pointer.
+ * An element or attribute of another namespace is ignored, as before;
+ * the same names with a prefix bound elsewhere are not the extension.
+ *
  * Ownership: schemas, fields, maps and strings live in the registry's
  * arena; the XML is not referenced after a load returns. The chunk table
  * is process-wide and not thread-safe (etwcat decodes on one thread).
@@ -49,6 +67,9 @@
 
 #include "lib/platform.h"
 #include "etwcat/evt_registry.h"
+
+/* The namespace of the project extension described above. */
+#define EVT_MANIFEST_NS "urn:realtimekql:etwcat"
 
 /* Largest manifest text accepted, and most fields in one template. */
 #define EVT_MANIFEST_MAX_BYTES (32u << 20)

@@ -6,7 +6,9 @@
  * built-ins (etw-schemas.md section 3) when the schema gives none; tasks
  * without a schema keep their number. Kernel (NT Kernel Logger) events
  * are reported under the provider name MSNT_SystemTrace with the class
- * name as task, as TDH does.
+ * name as task, as TDH does. With --message (evt_writer.messages) the
+ * schema's message follows EventData as "Message", its inserts filled
+ * in from the values just written (write_message).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -187,6 +189,9 @@ struct hdr_entry {
 struct evt_hdr_cache {
   struct hdr_entry e[HDR_CACHE];
   struct jsonw scratch;
+  char *msg; /* --message: the text being built */
+  size_t msg_len, msg_cap;
+  bool msg_oom;
 };
 
 static void
@@ -318,6 +323,7 @@ evt_writer_free(struct evt_writer *wr)
   for (size_t i = 0; i < HDR_CACHE; i++)
     free(c->e[i].text);
   jw_free(&c->scratch);
+  free(c->msg);
   free(c);
   wr->hdr_cache = NULL;
 }
@@ -454,6 +460,266 @@ write_manifest_chunk(const struct etl_event *ev, struct jsonw *w)
   jw_obj_end(w);
 }
 
+/* ------------------------------------------------------------------ */
+/* --message: the schema's message with its inserts filled in.          */
+
+/* Inserts %1..%MSG_MAX_ARGS name top-level fields; higher numbers stay
+ * as written. */
+#define MSG_MAX_ARGS 99
+
+static void
+msg_put(struct evt_hdr_cache *c, const char *s, size_t n)
+{
+  if (c->msg_oom) return;
+  if (c->msg_cap - c->msg_len < n) {
+    size_t cap = c->msg_cap ? c->msg_cap : 256;
+    while (cap - c->msg_len < n) {
+      if (cap > SIZE_MAX / 2) {
+        c->msg_oom = true;
+        return;
+      }
+      cap *= 2;
+    }
+    char *b = realloc(c->msg, cap);
+    if (!b) {
+      c->msg_oom = true;
+      return;
+    }
+    c->msg = b;
+    c->msg_cap = cap;
+  }
+  memcpy(c->msg + c->msg_len, s, n);
+  c->msg_len += n;
+}
+
+/* Append n bytes of text as the inside of a JSON string. */
+static void
+msg_text(struct evt_hdr_cache *c, const char *s, size_t n)
+{
+  static const char hex[] = "0123456789abcdef";
+  size_t run = 0;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char ch = (unsigned char)s[i];
+    if (ch >= 0x20 && ch != '"' && ch != '\\' && ch != 0x7F) continue;
+    msg_put(c, s + run, i - run);
+    run = i + 1;
+    char e[6] = {'\\', 0, 0, 0, 0, 0};
+    size_t k = 2;
+    switch (ch) {
+    case '"':
+    case '\\':
+      e[1] = (char)ch;
+      break;
+    case '\n':
+      e[1] = 'n';
+      break;
+    case '\r':
+      e[1] = 'r';
+      break;
+    case '\t':
+      e[1] = 't';
+      break;
+    default:
+      memcpy(e + 1, "u00", 3);
+      e[4] = hex[ch >> 4];
+      e[5] = hex[ch & 15];
+      k = 6;
+    }
+    msg_put(c, e, k);
+  }
+  msg_put(c, s + run, n - run);
+}
+
+/* A FormatMessage-style conversion of an integer: flags '-' and '0', a
+ * width, then d/i/u (decimal), x/X (hex), o (octal); length prefixes
+ * (l, h, I64, ll...) are accepted and ignored. Returns false for any
+ * other spec, which leaves the value as formatted. */
+static bool
+msg_int(struct evt_hdr_cache *c, const char *spec, size_t sl, bool neg,
+        uint64_t mag)
+{
+  bool left = false, zero = false;
+  size_t i = 0, width = 0;
+  for (; i < sl && (spec[i] == '-' || spec[i] == '0' || spec[i] == '#'); i++) {
+    left |= spec[i] == '-';
+    zero |= spec[i] == '0';
+  }
+  for (; i < sl && spec[i] >= '0' && spec[i] <= '9' && width < 64; i++)
+    width = width * 10 + (size_t)(spec[i] - '0');
+  while (i < sl &&
+         (spec[i] == 'l' || spec[i] == 'h' || spec[i] == 'I' ||
+          spec[i] == '6' || spec[i] == '4' || spec[i] == '3' || spec[i] == '2'))
+    i++;
+  if (i + 1 != sl) return false;
+  unsigned base;
+  const char *digits = "0123456789abcdef";
+  switch (spec[i]) {
+  case 'd':
+  case 'i':
+  case 'u':
+    base = 10;
+    break;
+  case 'x':
+    base = 16;
+    break;
+  case 'X':
+    base = 16;
+    digits = "0123456789ABCDEF";
+    break;
+  case 'o':
+    base = 8;
+    break;
+  default:
+    return false;
+  }
+  uint64_t v = mag;
+  if (neg && base != 10) /* two's complement, 32 bits when it fits */
+    v = mag <= 0x80000000u ? (uint32_t)(0u - (uint32_t)mag) : 0 - mag;
+  bool sign = neg && base == 10;
+  char b[96];
+  size_t n = 0;
+  do {
+    b[sizeof b - 1 - n++] = digits[v % base];
+    v /= base;
+  } while (v);
+  size_t len = n + sign;
+  char pad = zero && !left ? '0' : ' ';
+  if (sign && pad == '0') msg_put(c, "-", 1);
+  for (size_t k = len; !left && k < width; k++)
+    msg_put(c, &pad, 1);
+  if (sign && pad != '0') msg_put(c, "-", 1);
+  msg_put(c, b + sizeof b - n, n);
+  for (size_t k = len; left && k < width; k++)
+    msg_put(c, " ", 1);
+  return true;
+}
+
+/* An integer in JSON text v (a number, or a string "0x..."), for a
+ * printf-style insert. */
+static bool
+parse_int(const char *v, size_t n, bool *neg, uint64_t *mag)
+{
+  if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
+    v++;
+    n -= 2;
+    if (n < 3 || v[0] != '0' || (v[1] != 'x' && v[1] != 'X')) return false;
+    uint64_t x = 0;
+    for (size_t i = 2; i < n; i++) {
+      char ch = v[i];
+      unsigned d = ch >= '0' && ch <= '9'   ? (unsigned)(ch - '0')
+                   : ch >= 'a' && ch <= 'f' ? (unsigned)(ch - 'a' + 10)
+                   : ch >= 'A' && ch <= 'F' ? (unsigned)(ch - 'A' + 10)
+                                            : 16;
+      if (d > 15 || x >> 60) return false;
+      x = x << 4 | d;
+    }
+    *neg = false;
+    *mag = x;
+    return true;
+  }
+  size_t i = 0;
+  *neg = n && v[0] == '-';
+  i = *neg;
+  if (i == n) return false;
+  uint64_t x = 0;
+  for (; i < n; i++) {
+    if (v[i] < '0' || v[i] > '9') return false;
+    unsigned d = (unsigned)(v[i] - '0');
+    if (x > (UINT64_MAX - d) / 10) return false;
+    x = x * 10 + d;
+  }
+  *mag = x;
+  return true;
+}
+
+/* Insert the JSON text v of a field: a string's content as is (already
+ * escaped), other values as text; spec (may be empty) is its !fmt!. */
+static void
+msg_insert(struct evt_hdr_cache *c, const char *v, size_t n, const char *spec,
+           size_t sl)
+{
+  bool neg;
+  uint64_t mag;
+  if (sl && parse_int(v, n, &neg, &mag) && msg_int(c, spec, sl, neg, mag))
+    return;
+  if (n >= 2 && v[0] == '"' && v[n - 1] == '"')
+    msg_put(c, v + 1, n - 2);
+  else
+    msg_text(c, v, n);
+}
+
+/*
+ * write_message - the "Message" key: s->message with FormatMessage's
+ * inserts as TDH consumers use them (etw-schemas.md section 3): %N (and
+ * %N!fmt!) is the text of top-level field N, 1-based, as it was written
+ * into EventData (spans, offsets into w->buf); %n is a newline, %t a
+ * tab, %r a carriage return, %% %. %! and "% " the character itself, %0
+ * ends the message. Anything else is kept as written.
+ */
+static void
+write_message(struct evt_writer *wr, const struct evt_schema *s,
+              struct jsonw *w, const struct evt_span *spans, size_t nspans)
+{
+  struct evt_hdr_cache *c = wr->hdr_cache;
+  if (!c) return;
+  c->msg_len = 0;
+  c->msg_oom = false;
+  msg_put(c, "\"", 1);
+  const char *m = s->message;
+  size_t nargs = s->ntop < nspans ? s->ntop : nspans;
+  size_t run = 0, i = 0;
+  for (; m[i]; i++) {
+    if (m[i] != '%') continue;
+    msg_text(c, m + run, i - run);
+    char nx = m[i + 1];
+    size_t used = 2;
+    if (nx >= '1' && nx <= '9') {
+      size_t num = (size_t)(nx - '0');
+      if (m[i + 2] >= '0' && m[i + 2] <= '9') {
+        num = num * 10 + (size_t)(m[i + 2] - '0');
+        used = 3;
+      }
+      const char *spec = "";
+      size_t sl = 0;
+      if (m[i + used] == '!') {
+        const char *e = strchr(m + i + used + 1, '!');
+        if (e && e - (m + i + used + 1) <= 16) {
+          spec = m + i + used + 1;
+          sl = (size_t)(e - spec);
+          used = (size_t)(e + 1 - (m + i));
+        }
+      }
+      if (num <= nargs) {
+        const struct evt_span *sp = &spans[num - 1];
+        msg_insert(c, w->buf + sp->start, sp->end - sp->start, spec, sl);
+      } else {
+        msg_text(c, m + i, used);
+      }
+    } else if (nx == 'n') {
+      msg_put(c, "\\n", 2);
+    } else if (nx == 't') {
+      msg_put(c, "\\t", 2);
+    } else if (nx == 'r') {
+      msg_put(c, "\\r", 2);
+    } else if (nx == '%' || nx == '.' || nx == '!' || nx == ' ') {
+      msg_text(c, &m[i + 1], 1);
+    } else if (nx == '0') {
+      run = i = strlen(m);
+      break;
+    } else {
+      used = 1; /* a lone '%' */
+      msg_text(c, "%", 1);
+    }
+    i += used - 1;
+    run = i + 1;
+  }
+  msg_text(c, m + run, i - run);
+  msg_put(c, "\"", 1);
+  if (c->msg_oom) return;
+  jw_key(w, "Message");
+  jw_raw(w, c->msg, c->msg_len);
+}
+
 static void
 no_schema_reason(const struct etl_event *ev, char *err, size_t n)
 {
@@ -525,6 +791,17 @@ evt_write_event(struct evt_writer *wr, const struct etl_event *ev,
                  "EventMetadata schema record: compiled into the "
                  "schema registry, not decoded as an event",
                  w);
+  } else if (s && wr->messages && s->message) {
+    struct jw_mark m = jw_mark(w);
+    struct evt_span spans[MSG_MAX_ARGS];
+    jw_key(w, "EventData");
+    if (evt_decode_payload_spans(wr->reg, s, ev, &wr->opts, w, spans,
+                                 MSG_MAX_ARGS, err, sizeof err) != 0) {
+      jw_rollback(w, m);
+      decode_error(wr, ev, err, w);
+    } else {
+      write_message(wr, s, w, spans, MSG_MAX_ARGS);
+    }
   } else if (s) {
     struct jw_mark m = jw_mark(w);
     jw_key(w, "EventData");

@@ -26,6 +26,7 @@ struct evt_writer {
   struct evt_registry *reg;
   struct evt_opts opts;
   struct evt_hdr_cache *hdr_cache; /* owned; see evt_writer_free */
+  bool messages; /* add "Message": the schema's message, %N filled in */
   /* Statistics for the summary at exit. */
   uint64_t events;
   uint64_t decode_errors;

@@ -3,8 +3,9 @@
  *
  * Reads .etl files (any OS) and, on Windows, real-time sessions; writes
  * the event contract of ARCHITECTURE.md to stdout. Exit status: 0 all
- * decoded, 1 nothing could be read or output failed, 2 usage error or
- * part of the input skipped as corrupt.
+ * decoded, 1 nothing could be read or output failed, 2 usage error, a
+ * manifest that could not be used (decoding goes on without it), or part
+ * of the input skipped as corrupt.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -33,7 +34,10 @@ struct cfg {
   size_t npatterns;
   const char **manifests;
   size_t nmanifests;
+  const char **manifest_dirs;
+  size_t nmanifest_dirs;
   bool file_order;
+  bool message;
   bool tx_compat;
   const char *session;
   const char *provider;
@@ -42,8 +46,9 @@ struct cfg {
 static void
 usage(FILE *out)
 {
-  fputs("usage: etwcat [-hvV] [--file-order] [--tx-compat] "
-        "[--manifest FILE]... --file PATTERN...\n"
+  fputs("usage: etwcat [-hvV] [--file-order] [--tx-compat] [--message]\n"
+        "              [--manifest FILE]... [--manifest-dir DIR]... "
+        "--file PATTERN...\n"
         "       etwcat --session NAME | --provider NAME|GUID[:KW[:LEVEL]] "
         "(Windows)\n"
         "\n"
@@ -57,14 +62,21 @@ usage(FILE *out)
         "                         addresses without brackets)\n"
         "  -m, --manifest FILE    instrumentation manifest to decode with\n"
         "                         (repeatable)\n"
+        "      --manifest-dir DIR every *.man and *.xml manifest in DIR\n"
+        "                         (repeatable)\n"
+        "      --message          add the event's message, %N filled in\n"
         "  -s, --session NAME     attach to a real-time session (Windows)\n"
         "  -p, --provider SPEC    start a private session (Windows)\n"
         "  -v, --verbose          more messages on stderr\n"
         "  -h, --help             this help\n"
         "  -V, --version          print the version\n"
         "\n"
+        "A manifest that cannot be used is reported and skipped: its\n"
+        "providers' events decode with the built-in schemas, if any.\n"
+        "\n"
         "Exit status: 0 all decoded; 1 nothing read or output failed;\n"
-        "2 usage error or part of the input skipped as corrupt.\n",
+        "2 usage error, an unusable manifest, or part of the input\n"
+        "skipped as corrupt.\n",
         out);
 }
 
@@ -86,6 +98,8 @@ parse_args(int argc, char **argv, struct cfg *c)
       {"file-order", no_argument, NULL, 'O'},
       {"help", no_argument, NULL, 'h'},
       {"manifest", required_argument, NULL, 'm'},
+      {"manifest-dir", required_argument, NULL, 'D'},
+      {"message", no_argument, NULL, 'M'},
       {"provider", required_argument, NULL, 'p'},
       {"session", required_argument, NULL, 's'},
       {"tx-compat", no_argument, NULL, 'T'},
@@ -100,6 +114,12 @@ parse_args(int argc, char **argv, struct cfg *c)
       break;
     case 'm':
       if (push(&c->manifests, &c->nmanifests, optarg) != 0) return -1;
+      break;
+    case 'D':
+      if (push(&c->manifest_dirs, &c->nmanifest_dirs, optarg) != 0) return -1;
+      break;
+    case 'M':
+      c->message = true;
       break;
     case 'O':
       c->file_order = true;
@@ -151,35 +171,78 @@ write_all(struct jsonw *w, bool *broken)
   return true;
 }
 
+/* load_manifest - compile one manifest file at EVT_PRIO_USER. A file
+ * that cannot be read or compiled is reported (file:line:col: reason)
+ * and left out; returns -1 then, 0 when it loaded. */
+static int
+load_manifest(struct evt_registry *reg, const char *path)
+{
+  struct rfile *rf = rfile_open(path);
+  if (!rf) {
+    log_err("%s: %s", path, strerror(errno));
+    return -1;
+  }
+  uint64_t size = rfile_size(rf);
+  char *text = size <= EVT_MANIFEST_MAX_BYTES ? malloc((size_t)size + 1) : NULL;
+  if (!text || rfile_pread(rf, text, (size_t)size, 0) != (long long)size) {
+    if (size > EVT_MANIFEST_MAX_BYTES)
+      log_err("%s: manifest larger than %u bytes", path,
+              EVT_MANIFEST_MAX_BYTES);
+    else
+      log_err("%s: cannot read the manifest", path);
+    free(text);
+    rfile_close(rf);
+    return -1;
+  }
+  rfile_close(rf);
+  char err[512] = "";
+  int rc = evt_manifest_load(reg, text, (size_t)size, path, EVT_PRIO_USER, err,
+                             sizeof err);
+  free(text);
+  if (rc < 0) {
+    log_err("%s; its events decode without it", err);
+    return -1;
+  }
+  log_note("%s: %d event schemas", path, rc);
+  return 0;
+}
+
+/* load_manifests - --manifest files, then the *.man and *.xml files of
+ * each --manifest-dir in name order. Returns the number that could not
+ * be used. */
 static int
 load_manifests(struct evt_registry *reg, const struct cfg *c)
 {
-  for (size_t i = 0; i < c->nmanifests; i++) {
-    const char *path = c->manifests[i];
-    struct rfile *rf = rfile_open(path);
-    if (!rf) {
-      log_err("%s: %s", path, strerror(errno));
-      return -1;
+  int bad = 0;
+  for (size_t i = 0; i < c->nmanifests; i++)
+    bad += load_manifest(reg, c->manifests[i]) != 0;
+  for (size_t i = 0; i < c->nmanifest_dirs; i++) {
+    const char *dir = c->manifest_dirs[i];
+    struct pglob g = {0};
+    size_t dl = strlen(dir);
+    char *pat = malloc(dl + 8);
+    if (!pat) log_die(1, "out of memory");
+    int n = 0;
+    static const char *const exts[] = {"*.man", "*.xml"};
+    for (size_t k = 0; k < 2; k++) {
+      memcpy(pat, dir, dl);
+      size_t at = dl;
+      if (dl && dir[dl - 1] != '/' && dir[dl - 1] != '\\') pat[at++] = '/';
+      memcpy(pat + at, exts[k], 6);
+      int got = pglob_expand(&g, pat);
+      if (got < 0) log_die(1, "out of memory");
+      n += got;
     }
-    uint64_t size = rfile_size(rf);
-    char *text = size < (64u << 20) ? malloc((size_t)size + 1) : NULL;
-    if (!text || rfile_pread(rf, text, (size_t)size, 0) != (long long)size) {
-      log_err("%s: cannot read the manifest", path);
-      free(text);
-      rfile_close(rf);
-      return -1;
+    free(pat);
+    if (n == 0) {
+      log_err("%s: no manifest (*.man, *.xml) in the directory", dir);
+      bad++;
     }
-    rfile_close(rf);
-    char err[512] = "";
-    int rc = evt_manifest_load(reg, text, (size_t)size, path, EVT_PRIO_USER,
-                               err, sizeof err);
-    free(text);
-    if (rc < 0) {
-      log_err("%s", err);
-      return -1;
-    }
+    for (size_t k = 0; k < g.n; k++)
+      bad += load_manifest(reg, g.paths[k]) != 0;
+    pglob_free(&g);
   }
-  return 0;
+  return bad;
 }
 
 static int
@@ -212,9 +275,10 @@ run(const struct cfg *c)
   struct evt_writer wr = {0};
   wr.reg = evt_registry_new();
   wr.opts.tx_compat = c->tx_compat;
+  wr.messages = c->message;
   if (!wr.reg || evt_builtin_load(wr.reg) != 0)
     log_die(1, "cannot load the built-in schemas");
-  if (load_manifests(wr.reg, c) != 0) return 2;
+  if (load_manifests(wr.reg, c) != 0) status = 2;
   struct etl_merge *m = etl_merge_new(files, nfiles, c->file_order);
   if (!m) log_die(1, "out of memory");
   struct jsonw w;
@@ -272,5 +336,6 @@ main(int argc, char **argv)
   int rc = run(&c);
   free(c.patterns);
   free(c.manifests);
+  free(c.manifest_dirs);
   return rc;
 }

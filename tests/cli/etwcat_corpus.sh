@@ -11,3 +11,5 @@ fi
 python3 tests/etl/corpus_check.py "$BIN/etwcat" "$corpus"
 python3 tests/etl/tl_check.py "$BIN/etwcat" "$corpus"
 python3 tests/etl/metadata_check.py "$BIN/etwcat" "$corpus"
+python3 tests/etl/kernel_check.py "$BIN/etwcat" "$corpus"
+python3 tests/etl/dotnet_check.py "$BIN/etwcat" "$corpus"

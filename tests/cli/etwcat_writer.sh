@@ -4,3 +4,4 @@ set -eu
 w=$(mktemp -d)
 trap 'rm -rf "$w"' EXIT
 python3 tests/etl/writer_check.py "$BIN/etwcat" "$TOOLS/etlwriter" "$w"
+python3 tests/etl/schema_cli_check.py "$BIN/etwcat" "$TOOLS/etlwriter" "$w/schemas"

@@ -10,19 +10,26 @@
  * lengths and counts fixed and by field, structs, a string table in two
  * cultures, messages) checked field by field; the built-in Kernel-Network
  * manifest (22 events, names as TDH gives them); EventSource chunk
- * reassembly, by hand and from Tx__BondEtwSample.etl; and, when
+ * reassembly, by hand and from Tx__BondEtwSample.etl; the project
+ * extension for classic MOF classes (rtk:classic, the WBEM in-types, real
+ * namespace bindings) and the built-in kernel classes, keyed by class
+ * GUID, event type and version and decoded at both pointer sizes; the
+ * other built-in providers by name; and, when
  * ../shared/corpus is present, the Microsoft manifests Tx__SystemEvents.man
  * (its Kernel-Network provider must equal the built-in) and
  * Tx__HTTP_Server.man. Error cases: malformed XML with the exact line and
  * column, unknown types and references, forward and out-of-range lengths
- * and counts, deep nesting, too many fields, and a failed load that must
- * leave the registry untouched.
+ * and counts, deep nesting, too many fields, a failed load that must
+ * leave the registry untouched, and the extension's own errors (classic
+ * values above 255, an opcode of another value, a bad classic= value,
+ * WBEM type names outside the project namespace).
  *
  * SPDX-License-Identifier: MIT
  */
 #include "lib/platform.h"
 
 #include "etwcat/evt_builtin.h"
+#include "etwcat/evt_decode.h"
 #include "etwcat/evt_manifest.h"
 #include "etwcat/evt_registry.h"
 #include "etwcat/xml_lex.h"
@@ -825,13 +832,378 @@ test_builtin(void)
 }
 
 /* ------------------------------------------------------------------ */
-/* Real manifests from the corpus.                                     */
+/* The project extension: classic MOF classes (rtk:classic, WBEM types). */
 
 static bool
 same_str(const char *a, const char *b)
 {
   return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
+
+#define RTK_NS "xmlns:rtk='urn:realtimekql:etwcat'"
+#define CLASSIC_OPEN(attrs)                                                    \
+  "<m " RTK_NS "><events><provider name='MSNT_SystemTrace' " attrs             \
+  " guid='{01020304-0506-0708-090a-0b0c0d0e0f10}'>"                            \
+  "<tasks><task name='Process' value='0'/></tasks>"                            \
+  "<opcodes><opcode name='Start' value='1'/>"                                  \
+  "<opcode name='Collect' value='73' message='$(string.c)'/></opcodes>"        \
+  "<templates><template tid='t'>"                                              \
+  "<data name='Key' inType='win:Pointer'/>"                                    \
+  "<data name='Size' inType='rtk:WbemSizeT'/>"                                 \
+  "<data name='UserSID' inType='rtk:WbemSid'/>"                                \
+  "<data name='Ch' inType='rtk:WbemUnicodeChar'/>"                             \
+  "<data name='Name' inType='win:AnsiString'/>"                                \
+  "</template></templates><events>"
+#define CLASSIC_CLOSE                                                          \
+  "</events></provider></events>"                                              \
+  "<localization><resources culture='en-US'><stringTable>"                     \
+  "<string id='c' value='Collection Start'/>"                                  \
+  "</stringTable></resources></localization></m>"
+
+static void
+test_classic(void)
+{
+  struct evt_registry *r = new_registry();
+  char err[256] = "";
+  int n = load(
+      r,
+      CLASSIC_OPEN(
+          "rtk:classic='true'") "<event value='1' version='4' task='Process' "
+                                "opcode='Start'"
+                                " template='t'/>"
+                                "<event value='73' version='2' task='Process'"
+                                " opcode='Collect'/>"
+                                "<event value='2' version='4' "
+                                "template='t'/>" CLASSIC_CLOSE,
+      err, sizeof err);
+  CHECK_STR(err, "");
+  CHECK(n == 3);
+  const struct evt_schema *s = evt_registry_find(r, test_guid, true, 1, 4);
+  CHECK(s && s->classic && s->opcode == 1);
+  if (s) {
+    CHECK_STR(s->provider_name, "MSNT_SystemTrace");
+    CHECK_STR(s->task_name, "Process");
+    CHECK_STR(s->opcode_name, "Start");
+    CHECK(!s->level_name && !s->channel_name && !s->message);
+    CHECK(s->ntop == 5 && s->nfields == 5);
+    check_field(&s->fields[0], "Key", EVT_IN_POINTER, 0, 0, 0, 0, __LINE__);
+    check_field(&s->fields[1], "Size", EVT_IN_WBEM_SIZET, 0, 0, 0, 0, __LINE__);
+    check_field(&s->fields[2], "UserSID", EVT_IN_WBEM_SID, 0, 0, 0, 0,
+                __LINE__);
+    check_field(&s->fields[3], "Ch", EVT_IN_WBEM_UNICODECHAR, 0, 0, 0, 0,
+                __LINE__);
+  }
+  /* Classic keys only: no manifest event 1. */
+  CHECK(!evt_registry_find(r, test_guid, false, 1, 4));
+  CHECK(!evt_registry_find(r, test_guid, true, 1, 3));
+  s = evt_registry_find(r, test_guid, true, 73, 2);
+  CHECK(s && s->nfields == 0);
+  CHECK_STR(s ? s->opcode_name : NULL, "Collection Start");
+  /* Without an opcode attribute the type has no name. */
+  s = evt_registry_find(r, test_guid, true, 2, 4);
+  CHECK(s && s->opcode == 2 && !s->opcode_name);
+  evt_registry_free(r);
+
+  /* The same names under a prefix bound elsewhere are not the extension:
+   * the provider stays a manifest provider, the type unknown. */
+  r = new_registry();
+  n = load(r,
+           "<m xmlns:rtk='urn:other'><events><provider name='P' "
+           "rtk:classic='true' "
+           "guid='{01020304-0506-0708-090a-0b0c0d0e0f10}'>"
+           "<events><event value='300'/></events></provider></events></m>",
+           err, sizeof err);
+  CHECK(n == 1);
+  CHECK(evt_registry_find(r, test_guid, false, 300, 0) != NULL);
+  evt_registry_free(r);
+  /* A binding on the provider element itself counts; "false" is off. */
+  r = new_registry();
+  n = load(r,
+           "<m><events><provider xmlns:k='urn:realtimekql:etwcat' "
+           "k:classic='1' name='P' "
+           "guid='{01020304-0506-0708-090a-0b0c0d0e0f10}'>"
+           "<events><event value='7' version='1'/></events></provider>"
+           "<provider xmlns:k='urn:realtimekql:etwcat' k:classic='false' "
+           "name='Q' guid='{01020304-0506-0708-090a-0b0c0d0e0f11}'>"
+           "<events><event value='7'/></events></provider></events></m>",
+           err, sizeof err);
+  CHECK(n == 2);
+  CHECK(evt_registry_find(r, test_guid, true, 7, 1) != NULL);
+  evt_registry_free(r);
+}
+
+static void
+test_classic_errors(void)
+{
+  load_error(CLASSIC_OPEN("rtk:classic='yes'") CLASSIC_CLOSE,
+             "t.man:1:81: classic=\"yes\" is not true or false", __LINE__);
+  load_error(CLASSIC_OPEN("rtk:classic='true'") "\n<event value='256' "
+                                                "version='1'/>" CLASSIC_CLOSE,
+             "t.man:2:8: classic event value \"256\" is not a number from 0 "
+             "to 255",
+             __LINE__);
+  load_error(
+      CLASSIC_OPEN("rtk:classic='true'") "\n<event value='2' version='1' "
+                                         "opcode='Start'/>" CLASSIC_CLOSE,
+      "t.man:2:30: classic event 2 has opcode \"Start\" of value 1", __LINE__);
+  load_error("<m " RTK_NS "><events><provider name='P' "
+             "guid='{01020304-0506-0708-090a-0b0c0d0e0f10}'>"
+             "<templates><template tid='t'>\n"
+             "<data name='a' inType='rtk:SizeT'/>"
+             "</template></templates>" PROV_CLOSE,
+             "t.man:2:16: unknown inType \"rtk:SizeT\"", __LINE__);
+  /* WBEM names need the project namespace: unbound prefixes and win:
+   * do not reach them. */
+  load_error(PROV_OPEN "<templates><template tid='t'>\n"
+                       "<data name='a' inType='x:WbemSid'/>"
+                       "</template></templates>" PROV_CLOSE,
+             "t.man:2:16: unknown inType \"x:WbemSid\"", __LINE__);
+  load_error("<m xmlns:win='urn:realtimekql:etwcat'><events><provider "
+             "name='P' guid='{01020304-0506-0708-090a-0b0c0d0e0f10}'>"
+             "<templates><template tid='t'>\n"
+             "<data name='a' inType='win:UInt32'/>"
+             "</template></templates>" PROV_CLOSE,
+             "t.man:2:16: unknown inType \"win:UInt32\"", __LINE__);
+}
+
+/* The kernel MOF classes compiled in: every version the docs list. */
+struct kclass {
+  const char *name;
+  const char *guid;
+  int type, version;
+  const char *opcode;
+  unsigned ntop;
+};
+
+static const struct kclass kclasses[] = {
+    {"Process", "3d6fa8d0-fe05-11d0-9dda-00c04fd7ba7c", 1, 0, "Start", 4},
+    {"Process", "3d6fa8d0-fe05-11d0-9dda-00c04fd7ba7c", 2, 1, "End", 7},
+    {"Process", "3d6fa8d0-fe05-11d0-9dda-00c04fd7ba7c", 3, 2, "DCStart", 8},
+    {"Process", "3d6fa8d0-fe05-11d0-9dda-00c04fd7ba7c", 4, 3, "DCEnd", 9},
+    {"Process", "3d6fa8d0-fe05-11d0-9dda-00c04fd7ba7c", 1, 4, "Start", 12},
+    {"Process", "3d6fa8d0-fe05-11d0-9dda-00c04fd7ba7c", 39, 4, "Defunct", 12},
+    {"Process", "3d6fa8d0-fe05-11d0-9dda-00c04fd7ba7c", 39, 5, "Defunct", 13},
+    {"Process", "3d6fa8d0-fe05-11d0-9dda-00c04fd7ba7c", 11, 2, "Terminate", 1},
+    {"Thread", "3d6fa8d1-fe05-11d0-9dda-00c04fd7ba7c", 1, 0, "Start", 2},
+    {"Thread", "3d6fa8d1-fe05-11d0-9dda-00c04fd7ba7c", 1, 1, "Start", 9},
+    {"Thread", "3d6fa8d1-fe05-11d0-9dda-00c04fd7ba7c", 2, 1, "End", 2},
+    {"Thread", "3d6fa8d1-fe05-11d0-9dda-00c04fd7ba7c", 3, 2, "DCStart", 10},
+    {"Thread", "3d6fa8d1-fe05-11d0-9dda-00c04fd7ba7c", 4, 3, "DCEnd", 14},
+    {"Thread", "3d6fa8d1-fe05-11d0-9dda-00c04fd7ba7c", 2, 4, "End", 15},
+    {"Image", "2cb15d1d-5fc1-11d2-abe1-00a0c911f518", 10, 0, "Load", 3},
+    {"Image", "2cb15d1d-5fc1-11d2-abe1-00a0c911f518", 3, 0, "DCStart", 3},
+    {"Image", "2cb15d1d-5fc1-11d2-abe1-00a0c911f518", 10, 1, "Load", 4},
+    {"Image", "2cb15d1d-5fc1-11d2-abe1-00a0c911f518", 2, 2, "UnLoad", 12},
+    {"Image", "2cb15d1d-5fc1-11d2-abe1-00a0c911f518", 33, 2, "KernelBase", 1},
+    {"Image", "2cb15d1d-5fc1-11d2-abe1-00a0c911f518", 34, 2, "HypercallPage",
+     1},
+    {"Image", "2cb15d1d-5fc1-11d2-abe1-00a0c911f518", 4, 3, "DCEnd", 14},
+    {"TcpIp", "9a280ac0-c8e0-11d1-84e2-00c04fb998a2", 10, 0, "Send", 6},
+    {"TcpIp", "9a280ac0-c8e0-11d1-84e2-00c04fb998a2", 10, 1, "Send", 10},
+    {"TcpIp", "9a280ac0-c8e0-11d1-84e2-00c04fb998a2", 10, 2, "SendIPV4", 10},
+    {"TcpIp", "9a280ac0-c8e0-11d1-84e2-00c04fb998a2", 15, 2, "AcceptIPV4", 15},
+    {"TcpIp", "9a280ac0-c8e0-11d1-84e2-00c04fb998a2", 17, 2, "Fail", 2},
+    {"TcpIp", "9a280ac0-c8e0-11d1-84e2-00c04fb998a2", 26, 2, "SendIPV6", 10},
+    {"TcpIp", "9a280ac0-c8e0-11d1-84e2-00c04fb998a2", 34, 2, "TCPCopyIPV6", 8},
+    {"UdpIp", "bf3a50c5-a9c9-4988-a005-2df0b7c80f80", 10, 0, "Send", 7},
+    {"UdpIp", "bf3a50c5-a9c9-4988-a005-2df0b7c80f80", 11, 1, "Recv", 6},
+    {"UdpIp", "bf3a50c5-a9c9-4988-a005-2df0b7c80f80", 27, 2, "RecvIPV6", 8},
+    {"UdpIp", "bf3a50c5-a9c9-4988-a005-2df0b7c80f80", 17, 2, "Fail", 2},
+    {"DiskIo", "3d6fa8d4-fe05-11d0-9dda-00c04fd7ba7c", 10, 3, "Read", 9},
+    {"DiskIo", "3d6fa8d4-fe05-11d0-9dda-00c04fd7ba7c", 12, 3, "ReadInit", 2},
+    {"FileIo", "90cbdc39-4a3e-11d1-84f4-0000f80464e3", 64, 3, "Create", 7},
+    {"FileIo", "90cbdc39-4a3e-11d1-84f4-0000f80464e3", 36, 2, "FileRundown", 2},
+    {"Registry", "ae53722e-c863-11d2-8659-00c04fa321a1", 11, 2, "Open", 5},
+    {"EventTrace", "68fdd900-4a3e-11d1-84f4-0000f80464e3", 80, 2,
+     "PartitionInfoExtension", 6},
+};
+
+static int
+hexdigit(char ch)
+{
+  if (ch >= '0' && ch <= '9') return ch - '0';
+  if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+  return -1;
+}
+
+/* "3d6fa8d0-fe05-..." (lowercase) into Windows byte order. */
+static void
+guid_of(const char *s, uint8_t g[16])
+{
+  uint8_t raw[16];
+  size_t k = 0;
+  for (; *s && k < 16; s++) {
+    if (*s == '-') continue;
+    raw[k++] = (uint8_t)(hexdigit(s[0]) << 4 | hexdigit(s[1]));
+    s++;
+  }
+  static const int order[16] = {3, 2, 1,  0,  5,  4,  7,  6,
+                                8, 9, 10, 11, 12, 13, 14, 15};
+  for (int i = 0; i < 16; i++)
+    g[i] = raw[order[i]];
+}
+
+/* Decode hex payload bytes with s at pointer size ptr. */
+static const char *
+decode_hex(const struct evt_schema *s, const char *hex, int ptr)
+{
+  static uint8_t p[512];
+  static char out[2048];
+  size_t n = 0;
+  for (; hex[0] && hex[1] && n < sizeof p; hex++) {
+    if (hexdigit(hex[0]) < 0) continue;
+    p[n++] = (uint8_t)(hexdigit(hex[0]) << 4 | hexdigit(hex[1]));
+    hex++;
+  }
+  struct etl_event ev;
+  memset(&ev, 0, sizeof ev);
+  ev.ptr_size = (uint8_t)ptr;
+  ev.data = p;
+  ev.data_len = (uint32_t)n;
+  struct jsonw w;
+  jw_init(&w);
+  char err[256];
+  if (evt_decode_payload(NULL, s, &ev, NULL, &w, err, sizeof err) != 0)
+    snprintf(out, sizeof out, "ERR: %s", err);
+  else
+    snprintf(out, sizeof out, "%.*s", (int)w.len, w.buf);
+  jw_free(&w);
+  return out;
+}
+
+static void
+test_builtin_kernel(void)
+{
+  struct evt_registry *r = new_registry();
+  CHECK(evt_builtin_load(r) == 0);
+  for (size_t i = 0; i < sizeof kclasses / sizeof kclasses[0]; i++) {
+    const struct kclass *k = &kclasses[i];
+    uint8_t g[16];
+    guid_of(k->guid, g);
+    const struct evt_schema *s =
+        evt_registry_find(r, g, true, (uint16_t)k->type, (uint8_t)k->version);
+    check_count++;
+    if (!s || !s->classic || s->opcode != k->type || s->ntop != k->ntop ||
+        !same_str(s->task_name, k->name) ||
+        !same_str(s->opcode_name, k->opcode) ||
+        !same_str(s->provider_name, "MSNT_SystemTrace")) {
+      check_failures++;
+      fprintf(stderr, "%s:%d: %s type %d version %d: %s, %u fields\n", __FILE__,
+              __LINE__, k->name, k->type, k->version,
+              s ? (s->opcode_name ? s->opcode_name : "(no name)") : "missing",
+              s ? s->ntop : 0);
+    }
+    CHECK_STR(evt_registry_provider_name(r, g), "MSNT_SystemTrace");
+  }
+  /* The providers compiled in besides the kernel classes, by name, with
+   * one event each that their source manifests carry. */
+  static const struct {
+    const char *guid, *name;
+    int id, version;
+  } provs[] = {
+      {"22fb2cd6-0e7b-422b-a0c7-2fad1fd0e716",
+       "Microsoft-Windows-Kernel-Process", 1, 1},
+      {"edd08927-9cc4-4e65-b970-c2560fb5c289", "Microsoft-Windows-Kernel-File",
+       12, 1},
+      {"70eb4f03-c1de-4f73-a051-33d13d5413bd",
+       "Microsoft-Windows-Kernel-Registry", 1, 0},
+      {"1c95126e-7eea-49a9-a3fe-a378b03ddb4d", "Microsoft-Windows-DNS-Client",
+       3008, 0},
+      {"a0c1853b-5c40-4b15-8766-3cf1c58f985a", "Microsoft-Windows-PowerShell",
+       4104, 1},
+      {"2f07e2ee-15db-40f1-90ef-9d7ba282188a", "Microsoft-Windows-TCPIP", 1033,
+       0},
+      {"1418ef04-b0b4-4623-bf7e-d74ab47bbdaa", "Microsoft-Windows-WMI-Activity",
+       5857, 0},
+      {"e13c0d23-ccbc-4e12-931b-d9cc2eee27e4",
+       "Microsoft-Windows-DotNETRuntime", 10, 4},
+      {"a669021c-c450-4609-a035-5af59af4df18",
+       "Microsoft-Windows-DotNETRuntimeRundown", 154, 2},
+  };
+  for (size_t i = 0; i < sizeof provs / sizeof provs[0]; i++) {
+    uint8_t pg[16];
+    guid_of(provs[i].guid, pg);
+    CHECK_STR(evt_registry_provider_name(r, pg), provs[i].name);
+    const struct evt_schema *ps = evt_registry_find(
+        r, pg, false, (uint16_t)provs[i].id, (uint8_t)provs[i].version);
+    check_count++;
+    if (!ps || ps->classic || !ps->ntop) {
+      check_failures++;
+      fprintf(stderr, "%s:%d: %s event %d version %d missing\n", __FILE__,
+              __LINE__, provs[i].name, provs[i].id, provs[i].version);
+    }
+  }
+  /* One schema, both pointer sizes: Process V4 DCStart as a 64-bit and
+   * as a 32-bit record (UniqueProcessKey, DirectoryTableBase and the
+   * TOKEN_USER before the SID are pointer-sized). */
+  uint8_t g[16];
+  guid_of("3d6fa8d0-fe05-11d0-9dda-00c04fd7ba7c", g);
+  const struct evt_schema *s = evt_registry_find(r, g, true, 3, 4);
+  static const char sid[] = "0101000000000005 12000000";
+  static const char tail[] = "6e6f74657061642e65786500 6100000000000000 0000";
+  char hex[512];
+  snprintf(hex, sizeof hex,
+           "c0a0d48102ccffff 2c0b0000 40020000 01000000 03010000 "
+           "00b0c20400000000 00000000 "
+           "30c1d48102ccffff 0000000000000000 %s %s",
+           sid, tail);
+  CHECK_STR(s ? decode_hex(s, hex, 8) : "missing",
+            "{\"UniqueProcessKey\":\"0xFFFFCC0281D4A0C0\","
+            "\"ProcessId\":\"0xB2C\",\"ParentId\":\"0x240\",\"SessionId\":1,"
+            "\"ExitStatus\":259,\"DirectoryTableBase\":\"0x4C2B000\","
+            "\"Flags\":0,\"UserSID\":\"S-1-5-18\","
+            "\"ImageFileName\":\"notepad.exe\",\"CommandLine\":\"a\","
+            "\"PackageFullName\":\"\",\"ApplicationId\":\"\"}");
+  snprintf(hex, sizeof hex,
+           "c0a0d481 2c0b0000 40020000 01000000 03010000 00b0c204 "
+           "00000000 30c1d481 00000000 %s %s",
+           sid, tail);
+  CHECK_STR(s ? decode_hex(s, hex, 4) : "missing",
+            "{\"UniqueProcessKey\":\"0x81D4A0C0\","
+            "\"ProcessId\":\"0xB2C\",\"ParentId\":\"0x240\",\"SessionId\":1,"
+            "\"ExitStatus\":259,\"DirectoryTableBase\":\"0x4C2B000\","
+            "\"Flags\":0,\"UserSID\":\"S-1-5-18\","
+            "\"ImageFileName\":\"notepad.exe\",\"CommandLine\":\"a\","
+            "\"PackageFullName\":\"\",\"ApplicationId\":\"\"}");
+  /* No token: a WbemSid of one zero u32. */
+  snprintf(hex, sizeof hex,
+           "c0a0d481 2c0b0000 40020000 01000000 03010000 00b0c204 "
+           "00000000 00000000 %s",
+           tail);
+  CHECK_STR(s ? decode_hex(s, hex, 4) : "missing",
+            "{\"UniqueProcessKey\":\"0x81D4A0C0\","
+            "\"ProcessId\":\"0xB2C\",\"ParentId\":\"0x240\",\"SessionId\":1,"
+            "\"ExitStatus\":259,\"DirectoryTableBase\":\"0x4C2B000\","
+            "\"Flags\":0,\"UserSID\":null,"
+            "\"ImageFileName\":\"notepad.exe\",\"CommandLine\":\"a\","
+            "\"PackageFullName\":\"\",\"ApplicationId\":\"\"}");
+  /* TcpIp V2 SendIPV4: network-order address and ports, connid sized by
+   * the record. */
+  guid_of("9a280ac0-c8e0-11d1-84e2-00c04fb998a2", g);
+  s = evt_registry_find(r, g, true, 10, 2);
+  CHECK_STR(s ? decode_hex(s,
+                           "ac220000 99050000 ac1ba639 0a28e4e6 01bb cdd3 "
+                           "00000000 01000000 02000000 00c0cf2980f8ffff",
+                           8)
+              : "missing",
+            "{\"PID\":8876,\"size\":1433,\"daddr\":\"172.27.166.57\","
+            "\"saddr\":\"10.40.228.230\",\"dport\":443,\"sport\":52691,"
+            "\"startime\":0,\"endtime\":1,\"seqnum\":2,"
+            "\"connid\":\"0xFFFFF88029CFC000\"}");
+  CHECK_STR(s ? decode_hex(s,
+                           "ac220000 99050000 ac1ba639 0a28e4e6 01bb cdd3 "
+                           "00000000 01000000 02000000 00c0cf29",
+                           4)
+              : "missing",
+            "{\"PID\":8876,\"size\":1433,\"daddr\":\"172.27.166.57\","
+            "\"saddr\":\"10.40.228.230\",\"dport\":443,\"sport\":52691,"
+            "\"startime\":0,\"endtime\":1,\"seqnum\":2,"
+            "\"connid\":\"0x29CFC000\"}");
+  evt_registry_free(r);
+}
+
+/* ------------------------------------------------------------------ */
+/* Real manifests from the corpus.                                     */
 
 static int
 corpus_manifest(const char *file, const char *label, struct evt_registry *r)
@@ -1097,6 +1469,9 @@ main(void)
   test_channel_numbering();
   test_errors();
   test_builtin();
+  test_classic();
+  test_classic_errors();
+  test_builtin_kernel();
   test_corpus();
   test_chunks();
   test_bond();
