@@ -12,20 +12,22 @@
 #include "lib/platform.h"
 
 #include "etwcat/etl_reader.h"
+#include "etwcat/etw_realtime.h"
 #include "etwcat/evt_builtin.h"
 #include "etwcat/evt_manifest.h"
 #include "etwcat/evt_output.h"
 #include "lib/jsonw.h"
 #include "lib/log.h"
+#include "lib/outfd.h"
 #include "lib/pglob.h"
 #include "lib/rfile.h"
+#include "lib/signals.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define FLUSH_AT (256u << 10)
 
@@ -40,7 +42,8 @@ struct cfg {
   bool message;
   bool tx_compat;
   const char *session;
-  const char *provider;
+  const char **providers;
+  size_t nproviders;
 };
 
 static void
@@ -131,7 +134,7 @@ parse_args(int argc, char **argv, struct cfg *c)
       c->session = optarg;
       break;
     case 'p':
-      c->provider = optarg;
+      if (push(&c->providers, &c->nproviders, optarg) != 0) return -1;
       break;
     case 'v':
       log_set_verbosity(log_verbosity() + 1);
@@ -155,20 +158,13 @@ parse_args(int argc, char **argv, struct cfg *c)
 static bool
 write_all(struct jsonw *w, bool *broken)
 {
-  size_t off = 0;
-  while (off < w->len) {
-    ssize_t n = write(1, w->buf + off, w->len - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno != EPIPE) log_err("write to stdout: %s", strerror(errno));
-      *broken = errno != EPIPE;
-      jw_reset(w);
-      return false;
-    }
-    off += (size_t)n;
-  }
+  int rc = outfd_write_all(1, w->buf, w->len);
+  int e = errno;
   jw_reset(w);
-  return true;
+  if (rc == 0) return true;
+  if (e != EPIPE) log_err("write to stdout: %s", strerror(e));
+  *broken = e != EPIPE;
+  return false;
 }
 
 /* load_manifest - compile one manifest file at EVT_PRIO_USER. A file
@@ -287,10 +283,17 @@ run(const struct cfg *c)
   plat_pipe_grow(1);
   struct etl_event ev;
   struct etl_file *f;
+  /* Ctrl-C (or a launcher's SIGINT) stops reading at an event boundary:
+   * what was decoded is written out whole and the run ends normally. */
+  (void)sig_install();
   while (etl_merge_next(m, &ev, &f)) {
     evt_write_event(&wr, &ev, f, &w);
     if (w.oom) log_die(1, "out of memory");
     if ((w.len >= FLUSH_AT || tty) && !write_all(&w, &broken)) break;
+    if (sig_count() > 0) {
+      log_note("%s: stopping after %" PRIu64 " events", sig_last(), wr.events);
+      break;
+    }
   }
   if (w.len) write_all(&w, &broken);
   unsigned problems = 0;
@@ -313,6 +316,54 @@ run(const struct cfg *c)
   return status;
 }
 
+/* Real-time output: etw_rt_run's writer thread (this one) calls these. */
+struct rt_out {
+  struct evt_writer *wr;
+  struct jsonw *w;
+  bool broken;
+};
+
+static bool
+rt_event(void *ctx, const struct etl_event *ev)
+{
+  struct rt_out *o = ctx;
+  evt_write_event(o->wr, ev, NULL, o->w);
+  if (o->w->oom) log_die(1, "out of memory");
+  return o->w->len < FLUSH_AT || write_all(o->w, &o->broken);
+}
+
+static bool
+rt_idle(void *ctx)
+{
+  struct rt_out *o = ctx;
+  return o->w->len == 0 || write_all(o->w, &o->broken);
+}
+
+static int
+run_realtime(const struct cfg *c)
+{
+  struct evt_writer wr = {0};
+  wr.reg = evt_registry_new();
+  wr.opts.tx_compat = c->tx_compat;
+  wr.messages = c->message;
+  if (!wr.reg || evt_builtin_load(wr.reg) != 0)
+    log_die(1, "cannot load the built-in schemas");
+  if (load_manifests(wr.reg, c) != 0) return 2;
+  struct jsonw w;
+  jw_init(&w);
+  struct rt_out out = {&wr, &w, false};
+  struct etw_rt_opts o = {c->session, c->providers, c->nproviders, 0};
+  struct etw_rt_sink sink = {rt_event, rt_idle, &out};
+  int rc = etw_rt_run(&o, wr.reg, &sink);
+  if (w.len) write_all(&w, &out.broken);
+  if (out.broken) rc = 1;
+  jw_free(&w);
+  evt_writer_free(&wr);
+  evt_manifest_chunks_drop(wr.reg);
+  evt_registry_free(wr.reg);
+  return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -323,10 +374,12 @@ main(int argc, char **argv)
     usage(stderr);
     return 2;
   }
-  if (c.session || c.provider) {
-    log_err("real-time ETW (--session, --provider) needs Windows; on this "
-            "system read recorded traces with --file=PATTERN");
-    return 2;
+  if (c.session || c.nproviders) {
+    int rc = run_realtime(&c);
+    free(c.providers);
+    free(c.manifests);
+    free(c.patterns);
+    return rc;
   }
   if (c.npatterns == 0) {
     log_err("no input: give --file=PATTERN");
@@ -336,6 +389,7 @@ main(int argc, char **argv)
   int rc = run(&c);
   free(c.patterns);
   free(c.manifests);
+  free(c.providers);
   free(c.manifest_dirs);
   return rc;
 }

@@ -37,4 +37,18 @@ grep_err not-etl-msg "not an ETL file" "$t/err"
 [ -s "$t/out" ] && { echo "FAIL not-etl wrote output"; fail=1; }
 head -c 200000 /dev/urandom > "$t/random.etl"
 $e --file="$t/random.etl" > /dev/null 2> "$t/err"; check random 1 $?
+# Ctrl-C: stop at an event boundary, write what was decoded, exit 0.
+if [ -x "$TOOLS/etlwriter" ]; then
+  "$TOOLS/etlwriter" --events 400000 --seed 3 "$t/big.etl" 2>/dev/null
+  $e --file="$t/big.etl" > "$t/sig.ndjson" 2> "$t/err" &
+  pid=$!
+  sleep 0.3
+  kill -INT $pid 2>/dev/null
+  wait $pid; check sigint-exit 0 $?
+  if tail -n 1 "$t/sig.ndjson" | python3 -c 'import json,sys; json.loads(sys.stdin.read())' 2>/dev/null; then
+    echo "ok   sigint-whole-lines"
+  else
+    echo "FAIL sigint-whole-lines: the last line is cut"; fail=1
+  fi
+fi
 exit $fail
