@@ -98,7 +98,7 @@ $(OBJ)/build/gen/%.o: build/gen/%.c
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 # Libraries a program needs beyond libc.
-kqlfilter_LIBS := $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null)
+kqlfilter_LIBS := $(shell $(PKG_CONFIG) --libs jansson zlib 2>/dev/null)
 jsonsink_LIBS := $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null)
 adxsink_LIBS := $(shell $(PKG_CONFIG) --libs jansson libcurl zlib 2>/dev/null)
 blobsink_LIBS := $(shell $(PKG_CONFIG) --libs jansson libcurl zlib 2>/dev/null) -lcrypto
@@ -149,9 +149,11 @@ setup:
 setup-tests:
 	scripts/setup.sh --tests
 
-# The README's main job: the bundled Kernel-Network sample through etwcat.
+# The README's main job: the bundled Kernel-Network sample through the
+# whole pipeline (etwcat | kqlfilter | jsonsink --table).
 sample: all
-	$(BIN)/etwcat --file=share/samples/kernel-network.etl | head -n 5
+	$(BIN)/RealTimeKql etw --file=share/samples/kernel-network.etl \
+	  --query=share/queries/SimplifyEtwTcp.kql --outputtable
 
 bench:
 	$(MAKE) SAN= all tools
