@@ -386,7 +386,30 @@ enum kql_tk {
   KQL_TAB_UNION,
   KQL_TAB_BAGUNPACK,
   KQL_TAB_SERIALIZE,
-  KQL_TAB_AS
+  KQL_TAB_AS,
+  KQL_TAB_PLUGIN, /* evaluate name(args): e[0] is the call, name its name */
+  KQL_TAB_PROJECT_BY_NAMES,
+  KQL_TAB_PARSE_KV,    /* subject, items (the keys), e: with (name = value) */
+  KQL_TAB_MAKE_SERIES, /* e: aggregations (kids[1]: default), subject: axis */
+  KQL_TAB_MV_APPLY,    /* mv-expand's fields; right: the subquery */
+  KQL_TAB_INVOKE,      /* e[0]: the call of a tabular function */
+  KQL_TAB_REDUCE,      /* subject: the text; e: with (name = value) */
+  KQL_TAB_TOP_NESTED,  /* per level: e the key, by the aggregation,
+                          keys[i].e the count (or NULL), keys[i].desc */
+  KQL_TAB_SCAN,        /* name: match id column; items/by: declare
+                          (by[i]: the default or NULL); steps */
+  KQL_TAB_PARTITION    /* subject: the column; right: the subquery
+                          (pkind 1: {...} names the partition) */
+};
+
+/* A step of scan: step name [output = ...] : cond [=> a = x, ...]; */
+struct kql_step {
+  char *name;
+  int output; /* 0 all, 1 last, 2 none */
+  struct kql_node *cond;
+  struct kql_node **assign; /* ASSIGN nodes */
+  uint32_t nassign;
+  struct kql_loc loc;
 };
 
 /* A static table: datatable rows or a let table. */
@@ -424,6 +447,10 @@ struct kql_tab {
   struct kql_pitem *items;
   uint32_t nitems;
   int pkind; /* parse kind: 0 simple, 1 regex, 2 relaxed */
+  bool drop; /* parse-where: rows that do not match are dropped */
+  struct kql_node *from, *to, *step; /* make-series axis range */
+  struct kql_step *steps;            /* scan */
+  uint32_t nsteps;
   char *regex_flags;
   int64_t limit;
   const char *name;
@@ -443,17 +470,19 @@ struct kql_pitem {
 /* A let binding. */
 struct kql_let {
   char *name;
-  int kind; /* 0 scalar, 1 table, 2 function */
+  int kind; /* 0 scalar, 1 table, 2 function (tab set: a tabular one) */
   struct kql_node *expr;
   struct kql_tab *tab;
   char **params;
   uint8_t *ptypes;
-  struct kql_node **pdefaults;
+  struct kql_node **pdefaults; /* ptypes[i] KQL_PARAM_TABLE: a table */
   uint32_t nparams;
   struct kql_let *fn_lets; /* lets inside the function body */
   uint32_t nfn_lets;
   struct kql_loc loc;
 };
+
+#define KQL_PARAM_TABLE 0xFF /* a tabular parameter, T:(...) or T:(*) */
 
 /* One standing query of a file. */
 struct kql_stmt {

@@ -8,13 +8,17 @@
  * else to a let scalar; otherwise it is an error with the nearest known
  * names. Let functions are expanded in place with their arguments;
  * constant subtrees are folded once. Static tabular expressions (let
- * tables, join right sides) are run here into tables. Rules: kql.md
- * sections 4 and 6.
+ * tables, join right sides) are run here into tables. Tabular functions
+ * bind their body with a frame (struct kql_frame) that maps parameters
+ * to tables or constants; trees bound again with other inputs (function
+ * bodies, mv-apply and partition subqueries) are cloned first, since
+ * binding edits nodes in place. Rules: kql.md sections 4 and 6.
  *
  * SPDX-License-Identifier: MIT
  */
 #include "lib/platform.h"
 #include "kqlfilter/kql_exec.h"
+#include "kqlfilter/kql_geo.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -40,6 +44,7 @@ struct B {
   int colno; /* Column1, Column2 ... */
   struct kql_let *fn_lets;
   uint32_t nfn_lets;
+  struct kql_schema stage_in; /* the schema the current operator reads */
 };
 
 static void bind_expr(struct B *b, struct kql_node *n);
@@ -210,17 +215,79 @@ suggest(struct B *b, const char *name, size_t n, char *out, size_t cap)
 
 /* ---------------------------------------------------------------- nodes */
 
+static struct kql_tab *clone_tab(struct kql_arena *a, const struct kql_tab *t);
+
+static struct kql_node *
+clone_in(struct kql_arena *a, const struct kql_node *n)
+{
+  if (!n) return NULL;
+  struct kql_node *c = kql_alloc(a, sizeof *c);
+  *c = *n;
+  if (n->nkids) {
+    c->kids = kql_alloc(a, n->nkids * sizeof *c->kids);
+    for (uint32_t i = 0; i < n->nkids; i++)
+      c->kids[i] = clone_in(a, n->kids[i]);
+  }
+  if (n->kind == KQL_N_TABARG && n->tab) c->tab = clone_tab(a, n->tab);
+  return c;
+}
+
 static struct kql_node *
 clone(struct B *b, const struct kql_node *n)
 {
-  if (!n) return NULL;
-  struct kql_node *c = kql_alloc(b->a, sizeof *c);
-  *c = *n;
-  if (n->nkids) {
-    c->kids = kql_alloc(b->a, n->nkids * sizeof *c->kids);
-    for (uint32_t i = 0; i < n->nkids; i++)
-      c->kids[i] = clone(b, n->kids[i]);
+  return clone_in(b->a, n);
+}
+
+static struct kql_node **
+clone_list(struct kql_arena *a, struct kql_node **l, uint32_t n)
+{
+  if (!n) return l;
+  struct kql_node **c = kql_alloc(a, n * sizeof *c);
+  for (uint32_t i = 0; i < n; i++)
+    c[i] = clone_in(a, l[i]);
+  return c;
+}
+
+/* A deep copy of a pipeline: binding edits nodes in place (names become
+ * slots, constants fold, parameters are substituted), so a tree bound
+ * more than once with different inputs (tabular functions, mv-apply
+ * subqueries) is bound as a fresh copy each time. */
+static struct kql_tab *
+clone_tab(struct kql_arena *a, const struct kql_tab *t)
+{
+  if (!t) return NULL;
+  struct kql_tab *c = kql_alloc(a, sizeof *c);
+  *c = *t;
+  c->e = clone_list(a, t->e, t->ne);
+  c->by = clone_list(a, t->by, t->nby);
+  if (t->nkeys) {
+    c->keys = kql_alloc(a, t->nkeys * sizeof *c->keys);
+    for (uint32_t i = 0; i < t->nkeys; i++) {
+      c->keys[i] = t->keys[i];
+      c->keys[i].e = clone_in(a, t->keys[i].e);
+    }
   }
+  c->count = clone_in(a, t->count);
+  c->subject = clone_in(a, t->subject);
+  c->from = clone_in(a, t->from);
+  c->to = clone_in(a, t->to);
+  c->step = clone_in(a, t->step);
+  c->right = clone_tab(a, t->right);
+  if (t->nsrcs) {
+    c->srcs = kql_alloc(a, t->nsrcs * sizeof *c->srcs);
+    for (uint32_t i = 0; i < t->nsrcs; i++)
+      c->srcs[i] = clone_tab(a, t->srcs[i]);
+  }
+  if (t->nsteps) {
+    c->steps = kql_alloc(a, t->nsteps * sizeof *c->steps);
+    for (uint32_t i = 0; i < t->nsteps; i++) {
+      c->steps[i] = t->steps[i];
+      c->steps[i].cond = clone_in(a, t->steps[i].cond);
+      c->steps[i].assign =
+          clone_list(a, t->steps[i].assign, t->steps[i].nassign);
+    }
+  }
+  c->next = clone_tab(a, t->next);
   return c;
 }
 
@@ -230,6 +297,11 @@ find_let(struct B *b, const char *name, size_t n)
   for (uint32_t i = b->nfn_lets; i-- > 0;)
     if (strlen(b->fn_lets[i].name) == n && !memcmp(b->fn_lets[i].name, name, n))
       return &b->fn_lets[i];
+  /* the lets of the tabular functions being bound, innermost first */
+  for (struct kql_frame *f = b->run->frame; f; f = f->up)
+    for (uint32_t i = f->nlets; i-- > 0;)
+      if (strlen(f->lets[i].name) == n && !memcmp(f->lets[i].name, name, n))
+        return &f->lets[i];
   for (uint32_t i = b->nlets; i-- > 0;)
     if (strlen(b->prog->lets[i].name) == n &&
         !memcmp(b->prog->lets[i].name, name, n))
@@ -269,6 +341,29 @@ fold(struct B *b, struct kql_node *n)
   n->nkids = 0;
 }
 
+/* A parameter of a tabular function being bound: its index in *fp. */
+static int
+frame_param(struct kql_run *run, const char *name, size_t n,
+            struct kql_frame **fp)
+{
+  for (struct kql_frame *f = run->frame; f; f = f->up)
+    for (uint32_t i = 0; i < f->n; i++)
+      if (strlen(f->names[i]) == n && !memcmp(f->names[i], name, n)) {
+        *fp = f;
+        return (int)i;
+      }
+  return -1;
+}
+
+/* The table a tabular parameter stands for, or NULL. */
+static struct kql_table *
+frame_table(struct kql_run *run, const char *name)
+{
+  struct kql_frame *f;
+  int i = name ? frame_param(run, name, strlen(name), &f) : -1;
+  return i >= 0 ? f->tabs[i] : NULL;
+}
+
 static void
 bind_name(struct B *b, struct kql_node *n)
 {
@@ -281,6 +376,18 @@ bind_name(struct B *b, struct kql_node *n)
       n->loc = loc;
       return;
     }
+  struct kql_frame *f;
+  int fi = frame_param(b->run, n->name, n->nlen, &f);
+  if (fi >= 0 && f->vals[fi]) {
+    struct kql_loc loc = n->loc;
+    *n = *f->vals[fi];
+    n->loc = loc;
+    return;
+  }
+  if (fi >= 0 && !find_col(b, n->name, n->nlen)) {
+    berr(b, n->loc, "'%s' is a table, not a scalar", n->name);
+    return;
+  }
   struct kql_col *c = find_col(b, n->name, n->nlen);
   if (c) {
     n->slot = c->slot;
@@ -332,6 +439,83 @@ bind_name(struct B *b, struct kql_node *n)
   berr(b, n->loc, "unknown column or name '%s'%s", n->name, msg);
 }
 
+static struct kql_table *let_table(struct B *b, struct kql_node *e);
+
+/* column_names_of(T): the names of a let table's columns, now. */
+static struct kql_table *call_tabfn(struct B *b, struct kql_node *call,
+                                    struct kql_table *input);
+
+static void
+names_of(struct B *b, struct kql_node *n)
+{
+  struct kql_node *k = n->kids[0];
+  struct kql_table *t =
+      k->kind == KQL_N_CALL ? call_tabfn(b, k, NULL) : let_table(b, k);
+  if (!t) return;
+  struct kql_val *el = kql_alloc(b->a, (t->ncols + 1) * sizeof *el);
+  for (uint32_t i = 0; i < t->ncols; i++) {
+    el[i] = kql_v_str(t->cols[i], strlen(t->cols[i]));
+    el[i].dyn = 1;
+  }
+  struct kql_val v;
+  memset(&v, 0, sizeof v);
+  v.t = KQL_T_ARRAY;
+  v.dyn = 1;
+  v.n = t->ncols;
+  v.u.a = el;
+  n->kind = KQL_N_LIT;
+  n->lit = v;
+  n->type = KQL_T_DYNAMIC;
+  n->flags |= KQL_NF_CONST;
+  n->nkids = 0;
+}
+
+static struct kql_node *mk_node(struct B *b, int kind, struct kql_loc loc,
+                                const char *name);
+
+/* pack_all([ignore_null_empty]): the call gets the flag, then a name and
+ * a column reference per column of the row. */
+static bool
+pack_all_args(struct B *b, struct kql_node *n)
+{
+  if (star_col(b)) {
+    berr(b, n->loc,
+         "pack_all() needs the input columns declared with "
+         "--schema");
+    return false;
+  }
+  /* The row as the operator receives it, not with its own columns. */
+  struct kql_schema *in = b->stage_in.ncols ? &b->stage_in : &b->sch;
+  uint32_t nc = 0;
+  for (uint32_t i = 0; i < in->ncols; i++)
+    if (in->cols[i].kind == KQL_COL_NAMED) nc++;
+  struct kql_node **k = kql_alloc(b->a, (2 * nc + 2) * sizeof *k);
+  if (n->nkids)
+    k[0] = n->kids[0];
+  else {
+    k[0] = mk_node(b, KQL_N_LIT, n->loc, NULL);
+    k[0]->lit = kql_v_bool(false);
+    k[0]->type = KQL_T_BOOL;
+    k[0]->flags |= KQL_NF_CONST;
+  }
+  uint32_t j = 1;
+  for (uint32_t i = 0; i < in->ncols; i++) {
+    struct kql_col *c = &in->cols[i];
+    if (c->kind != KQL_COL_NAMED) continue;
+    struct kql_node *key = mk_node(b, KQL_N_LIT, n->loc, NULL);
+    key->lit = kql_v_str(c->name, strlen(c->name));
+    key->type = KQL_T_STRING;
+    key->flags |= KQL_NF_CONST;
+    k[j++] = key;
+    k[j++] = mk_node(b, KQL_N_NAME, n->loc, c->name);
+  }
+  n->kids = k;
+  n->nkids = j;
+  n->name = "pack_all_columns";
+  n->nlen = 16;
+  return true;
+}
+
 static void
 bind_call(struct B *b, struct kql_node *n)
 {
@@ -348,6 +532,15 @@ bind_call(struct B *b, struct kql_node *n)
     n->flags |= KQL_NF_CONST;
     n->nkids = 0;
     return;
+  }
+  if (n->nlen == 15 && !memcmp(n->name, "column_names_of", 15) &&
+      n->nkids == 1) {
+    names_of(b, n);
+    return;
+  }
+  if (n->nlen == 8 && !memcmp(n->name, "pack_all", 8) && n->nkids <= 1 &&
+      !find_let(b, n->name, n->nlen)) {
+    if (!pack_all_args(b, n)) return;
   }
   /* A let function: expand its body with the arguments. */
   struct kql_let *l = find_let(b, n->name, n->nlen);
@@ -637,9 +830,104 @@ set_col(struct B *b, const char *name, int slot, int type)
   add_col(b, name, slot, type);
 }
 
+/* Functions that give several columns: f(x) becomes one column per
+ * member of the bag that fn(x) returns, named prefix_member (prefix:
+ * f_x unnamed, the assigned name, or (a, b, ...) = f(x) names each). */
+static const struct {
+  const char *f, *fn;
+  const char *members[8];
+} multi_fns[] = {
+    {"series_stats",
+     "series_stats_dynamic",
+     {"min", "min_idx", "max", "max_idx", "avg", "stdev", "variance", NULL}},
+};
+
+static struct kql_node *
+mk_node(struct B *b, int kind, struct kql_loc loc, const char *name)
+{
+  struct kql_node *n = kql_zalloc(b->a, sizeof *n);
+  n->kind = (uint8_t)kind;
+  n->loc = loc;
+  n->slot = -1;
+  if (name) {
+    n->name = kql_memdup(b->a, name, strlen(name));
+    n->nlen = (uint32_t)strlen(name);
+  }
+  return n;
+}
+
+static void
+add_kid(struct B *b, struct kql_node *n, struct kql_node *k)
+{
+  struct kql_node **nk = kql_alloc(b->a, (n->nkids + 1) * sizeof *nk);
+  if (n->nkids) memcpy(nk, n->kids, n->nkids * sizeof *nk);
+  nk[n->nkids++] = k;
+  n->kids = nk;
+}
+
+static void path_name(const struct kql_node *n, char *out, size_t cap);
+
+/* A copy of t whose expression list has the multi-column calls spread
+ * out; t itself when it has none. */
+static struct kql_tab *
+expand_multi(struct B *b, struct kql_tab *t)
+{
+  bool any = false;
+  for (uint32_t i = 0; i < t->ne; i++) {
+    struct kql_node *x = t->e[i]->kids[0];
+    for (size_t f = 0; f < sizeof multi_fns / sizeof multi_fns[0]; f++)
+      if (x->kind == KQL_N_CALL && !strcmp(x->name, multi_fns[f].f)) any = true;
+  }
+  if (!any) return t;
+  struct kql_tab *c = kql_alloc(b->a, sizeof *c);
+  *c = *t;
+  c->e = kql_alloc(b->a, (t->ne * 8 + 1) * sizeof *c->e);
+  c->ne = 0;
+  for (uint32_t i = 0; i < t->ne; i++) {
+    struct kql_node *a = t->e[i], *x = a->kids[0];
+    size_t f = 0;
+    while (f < sizeof multi_fns / sizeof multi_fns[0] &&
+           !(x->kind == KQL_N_CALL && !strcmp(x->name, multi_fns[f].f)))
+      f++;
+    if (f == sizeof multi_fns / sizeof multi_fns[0]) {
+      c->e[c->ne++] = a;
+      continue;
+    }
+    char prefix[256];
+    if (a->name) {
+      snprintf(prefix, sizeof prefix, "%s", a->name);
+    } else {
+      char arg[200] = "";
+      if (x->nkids) path_name(x->kids[0], arg, sizeof arg);
+      snprintf(prefix, sizeof prefix, "%s%s%s", x->name, arg[0] ? "_" : "",
+               arg);
+    }
+    for (uint32_t m = 0; m < 8 && multi_fns[f].members[m]; m++) {
+      const char *mem = multi_fns[f].members[m];
+      struct kql_node *call = mk_node(b, KQL_N_CALL, x->loc, multi_fns[f].fn);
+      call->kids = x->kids;
+      call->nkids = x->nkids;
+      struct kql_node *get = mk_node(b, KQL_N_MEMBER, x->loc, mem);
+      add_kid(b, get, call);
+      char name[512];
+      if (a->nnames) {
+        if (m >= a->nnames) break;
+        snprintf(name, sizeof name, "%s", a->names[m]);
+      } else {
+        snprintf(name, sizeof name, "%s_%s", prefix, mem);
+      }
+      struct kql_node *as = mk_node(b, KQL_N_ASSIGN, a->loc, name);
+      add_kid(b, as, get);
+      c->e[c->ne++] = as;
+    }
+  }
+  return c;
+}
+
 static void
 bind_extend(struct B *b, struct kql_tab *t, bool print)
 {
+  t = expand_multi(b, t);
   uint32_t n = t->ne;
   struct kql_node **e = kql_alloc(b->a, (n + 1) * sizeof *e);
   int *slots = kql_alloc(b->a, (n + 1) * sizeof *slots);
@@ -669,6 +957,7 @@ bind_extend(struct B *b, struct kql_tab *t, bool print)
 static void
 bind_project(struct B *b, struct kql_tab *t)
 {
+  t = expand_multi(b, t);
   uint32_t n = t->ne;
   struct kql_node **e = kql_alloc(b->a, (n + 1) * sizeof *e);
   int *slots = kql_alloc(b->a, (n + 1) * sizeof *slots);
@@ -850,6 +1139,54 @@ bind_reorder(struct B *b, struct kql_tab *t)
   b->sch.ncols = n;
 }
 
+/* project-by-names: constant names or wildcard patterns (strings or
+ * arrays of strings); columns in pattern order, each once; a pattern
+ * that matches nothing is ignored. */
+static void
+bind_by_names(struct B *b, struct kql_tab *t)
+{
+  struct kql_col *cols = kql_alloc(b->a, (b->sch.ncols + 1) * sizeof *cols);
+  bool *used = kql_zalloc(b->a, b->sch.ncols + 1);
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < t->ne && !bfail(b); i++) {
+    struct kql_node *e = t->e[i];
+    bind_expr(b, e);
+    if (bfail(b)) return;
+    if (e->kind != KQL_N_LIT) {
+      berr(b, e->loc, "project-by-names needs constant names");
+      return;
+    }
+    struct kql_val v = e->lit, one = v;
+    const struct kql_val *list = &one;
+    uint32_t cnt = 1;
+    kql_dyn_force(b->a, &v);
+    if (!v.null && v.t == KQL_T_ARRAY) {
+      list = v.u.a;
+      cnt = v.n;
+    }
+    for (uint32_t k = 0; k < cnt; k++) {
+      if (list[k].null || list[k].t != KQL_T_STRING) continue;
+      char *pat = kql_memdup(b->a, list[k].u.s, list[k].n);
+      for (uint32_t c = 0; c < b->sch.ncols; c++) {
+        struct kql_col *col = &b->sch.cols[c];
+        if (used[c] || col->kind != KQL_COL_NAMED ||
+            !kql_wild(pat, col->name, strlen(col->name)))
+          continue;
+        used[c] = true;
+        cols[n++] = *col;
+      }
+    }
+  }
+  if (star_col(b)) {
+    berr(b, t->loc,
+         "project-by-names needs the input columns declared "
+         "with --schema");
+    return;
+  }
+  b->sch.cols = cols;
+  b->sch.ncols = n;
+}
+
 static int64_t
 const_int(struct B *b, struct kql_node *e, const char *what)
 {
@@ -884,6 +1221,83 @@ bind_parse(struct B *b, struct kql_tab *t)
   chain(b, op);
 }
 
+static struct kql_val *const_arg(struct B *b, struct kql_node *e, int type,
+                                 const char *what);
+
+/* A one-character (or two, for quotes) constant string option. */
+static bool
+kv_chars(struct B *b, struct kql_node *e, char *out, size_t maxn)
+{
+  struct kql_val *v = const_arg(b, e, KQL_T_STRING, "the option");
+  if (!v) return false;
+  if (!v->n || v->n > maxn) {
+    berr(b, e->loc, "expected %zu character%s", maxn, maxn > 1 ? "s" : "");
+    return false;
+  }
+  out[0] = v->u.s[0];
+  out[1] = v->u.s[v->n - 1];
+  return true;
+}
+
+static void
+bind_parsekv(struct B *b, struct kql_tab *t)
+{
+  struct kql_kvopts o;
+  memset(&o, 0, sizeof o);
+  bind_expr(b, t->subject);
+  for (uint32_t i = 0; i < t->ne && !bfail(b); i++) {
+    struct kql_node *a = t->e[i], *v = a->kids[0];
+    if (!strcmp(a->name, "pair_delimiter") ||
+        !strcmp(a->name, "kv_delimiter")) {
+      struct kql_val *s = const_arg(b, v, KQL_T_STRING, a->name);
+      if (!s) return;
+      char *d = kql_memdup(b->a, s->u.s, s->n);
+      if (a->name[0] == 'p')
+        o.pair = d;
+      else
+        o.kv = d;
+    } else if (!strcmp(a->name, "quote")) {
+      if (o.nquotes < 8 && !kv_chars(b, v, o.quotes[o.nquotes++], 2)) return;
+    } else if (!strcmp(a->name, "escape")) {
+      char e[2];
+      if (!kv_chars(b, v, e, 1)) return;
+      if (o.nescapes < 8) o.escapes[o.nescapes++] = e[0];
+    } else if (!strcmp(a->name, "greedy")) {
+      struct kql_val *g = const_arg(b, v, KQL_T_BOOL, "greedy");
+      if (!g) return;
+      o.greedy = !g->null && g->u.b;
+    } else if (!strcmp(a->name, "regex")) {
+      struct kql_val *r = const_arg(b, v, KQL_T_STRING, "regex");
+      if (!r) return;
+      char emsg[256];
+      o.re =
+          keep_regex(b, kql_regex_compile(r->u.s, r->n, 0, emsg, sizeof emsg));
+      if (!o.re) {
+        berr(b, v->loc, "invalid regular expression: %s", emsg);
+        return;
+      }
+      if (kql_regex_ngroups(o.re) != 2) {
+        berr(b, v->loc, "the regex needs two groups: key and value");
+        return;
+      }
+    } else {
+      berr(b, a->loc, "unknown parse-kv option '%s'", a->name);
+      return;
+    }
+  }
+  if (bfail(b)) return;
+  if (!o.pair != !o.kv) {
+    berr(b, t->loc, "parse-kv needs both pair_delimiter and kv_delimiter");
+    return;
+  }
+  int *slots = kql_alloc(b->a, (t->nitems + 1) * sizeof *slots);
+  for (uint32_t i = 0; i < t->nitems; i++) {
+    slots[i] = new_slot(b, t->items[i].type);
+    set_col(b, t->items[i].text, slots[i], t->items[i].type);
+  }
+  chain(b, kql_op_parsekv(b->q, t->subject, t->items, slots, t->nitems, &o));
+}
+
 static void
 bind_mvexpand(struct B *b, struct kql_tab *t)
 {
@@ -912,6 +1326,134 @@ bind_mvexpand(struct B *b, struct kql_tab *t)
   }
   chain(b,
         kql_op_mvexpand(b->q, e, slots, types, n, ix, t->limit, t->pkind == 1));
+}
+
+/* Every name a subquery mentions, for the columns it may read from the
+ * stream (open schema). */
+static void
+names_in(struct kql_node *n, const char ***out, uint32_t *cnt, uint32_t cap)
+{
+  if (!n) return;
+  if (n->kind == KQL_N_NAME && n->name && *cnt < cap)
+    (*out)[(*cnt)++] = n->name;
+  for (uint32_t i = 0; i < n->nkids; i++)
+    names_in(n->kids[i], out, cnt, cap);
+}
+
+static void
+tab_names(struct kql_tab *t, const char ***out, uint32_t *cnt, uint32_t cap)
+{
+  for (; t; t = t->next) {
+    for (uint32_t i = 0; i < t->ne; i++)
+      names_in(t->e[i], out, cnt, cap);
+    for (uint32_t i = 0; i < t->nby; i++)
+      names_in(t->by[i], out, cnt, cap);
+    for (uint32_t i = 0; i < t->nkeys; i++)
+      names_in(t->keys[i].e, out, cnt, cap);
+    names_in(t->subject, out, cnt, cap);
+    names_in(t->count, out, cnt, cap);
+  }
+}
+
+/* mv-apply: the items and the row's columns make the subquery's source
+ * table; the subquery is bound once here (errors, output columns) and
+ * again for every row by kql_op_mvapply. */
+static void
+bind_mvapply(struct B *b, struct kql_tab *t)
+{
+  struct kql_mvapply_spec sp;
+  memset(&sp, 0, sizeof sp);
+  sp.n = t->ne;
+  sp.e = kql_alloc(b->a, (t->ne + 1) * sizeof *sp.e);
+  sp.types = kql_alloc(b->a, t->ne + 1);
+  sp.limit = t->limit;
+  sp.bag_as_array = t->pkind == 1;
+  sp.nlets = b->nlets;
+  sp.subq = t->right;
+  char **inames = kql_alloc(b->a, (t->ne + 2) * sizeof *inames);
+  for (uint32_t i = 0; i < t->ne && !bfail(b); i++) {
+    struct kql_node *a = t->e[i];
+    char name[256];
+    if (a->name)
+      snprintf(name, sizeof name, "%s", a->name);
+    else
+      auto_name(b, a->kids[0], name, sizeof name);
+    inames[i] = kql_memdup(b->a, name, strlen(name));
+    bind_expr(b, a->kids[0]);
+    sp.e[i] = a->kids[0];
+    sp.types[i] = a->type ? a->type : KQL_T_DYNAMIC;
+  }
+  if (bfail(b)) return;
+  /* Open schema: input columns the subquery names join the table. */
+  struct kql_col *st = star_col(b);
+  if (st) {
+    const char **nm = kql_alloc(b->a, 256 * sizeof *nm);
+    uint32_t cnt = 0;
+    tab_names(t->right, &nm, &cnt, 256);
+    for (uint32_t i = 0; i < cnt; i++) {
+      bool item = false;
+      for (uint32_t k = 0; k < t->ne; k++)
+        if (!strcmp(inames[k], nm[i])) item = true;
+      if (!item && !find_col(b, nm[i], strlen(nm[i])) &&
+          !find_let(b, nm[i], strlen(nm[i])) &&
+          !star_hides(st->star, nm[i], strlen(nm[i])))
+        input_slot(b, nm[i], KQL_T_ANY);
+    }
+  }
+  /* The source table: named columns, stream columns read, items. */
+  uint32_t cap = b->sch.ncols + b->q->in.n + t->ne + 2;
+  struct kql_table *sub = kql_zalloc(b->a, sizeof *sub);
+  sub->cols = kql_alloc(b->a, cap * sizeof *sub->cols);
+  sub->types = kql_alloc(b->a, cap);
+  sp.sub_from = kql_alloc(b->a, cap * sizeof *sp.sub_from);
+  uint32_t nc = 0;
+  for (uint32_t i = 0; i < b->sch.ncols; i++) {
+    struct kql_col *c = &b->sch.cols[i];
+    if (c->kind != KQL_COL_NAMED) continue;
+    sub->cols[nc] = c->name;
+    sub->types[nc] = c->type;
+    sp.sub_from[nc++] = c->slot;
+  }
+  if (st)
+    for (uint32_t i = 0; i < b->q->in.n; i++) {
+      char *nm = b->q->in.names[i];
+      bool dup = false;
+      for (uint32_t k = 0; k < nc && !dup; k++)
+        dup = !strcmp(sub->cols[k], nm);
+      if (dup || star_hides(st->star, nm, strlen(nm))) continue;
+      sub->cols[nc] = nm;
+      sub->types[nc] = KQL_T_ANY;
+      sp.sub_from[nc++] = b->q->in.slots[i];
+    }
+  uint32_t nitems = t->ne + (t->name ? 1 : 0);
+  for (uint32_t i = 0; i < nitems; i++) {
+    const char *nm = i < t->ne ? inames[i] : t->name;
+    uint32_t at = nc;
+    for (uint32_t k = 0; k < nc; k++)
+      if (!strcmp(sub->cols[k], nm)) at = k; /* the item replaces it */
+    if (at == nc) nc++;
+    sub->cols[at] = (char *)nm;
+    sub->types[at] = i < t->ne ? sp.types[i] : KQL_T_LONG;
+    sp.sub_from[at] = -1 - (int)i;
+  }
+  sub->ncols = nc;
+  sp.sub = sub;
+  /* Bind once now: errors show before any input, and the output. */
+  struct kql_table *res = kql_run_sub(b->run, b->prog, t->right, b->nlets, sub);
+  if (!res) return;
+  sp.nres = res->ncols;
+  sp.res_slots = kql_alloc(b->a, (res->ncols + 1) * sizeof *sp.res_slots);
+  for (uint32_t j = 0; j < res->ncols; j++) {
+    struct kql_col *c = find_col(b, res->cols[j], strlen(res->cols[j]));
+    if (c) {
+      sp.res_slots[j] = c->slot;
+      continue;
+    }
+    sp.res_slots[j] = new_slot(b, res->types[j]);
+    set_col(b, res->cols[j], sp.res_slots[j], res->types[j]);
+  }
+  kql_table_free(res);
+  chain(b, kql_op_mvapply(b->q, &sp));
 }
 
 /* The first column (or path, a_b) an expression mentions, for the
@@ -1131,6 +1673,116 @@ bind_summarize(struct B *b, struct kql_tab *t)
                             win_size));
 }
 
+/* make-series: summarize aggs by (by..., bin_at(axis, step, from)),
+ * then kql_op_series builds the arrays. */
+static void
+bind_make_series(struct B *b, struct kql_tab *t)
+{
+  struct kql_val from = kql_v_null(KQL_T_DYNAMIC), to = from, step;
+  struct kql_val *v;
+  if (!(v = const_arg(b, t->step, 0, "step"))) return;
+  step = *v;
+  if (t->from) {
+    if (!(v = const_arg(b, t->from, 0, "from"))) return;
+    from = *v;
+  }
+  if (t->to) {
+    if (!(v = const_arg(b, t->to, 0, "to"))) return;
+    to = *v;
+  }
+  double sd;
+  if (step.null || !kql_get_real(&step, &sd) || sd <= 0) {
+    berr(b, t->step->loc, "the step must be a positive constant");
+    return;
+  }
+  char axis_name[256];
+  auto_name(b, t->subject, axis_name, sizeof axis_name);
+  /* bin_at(axis, step, from or zero) */
+  struct kql_node *anchor = mk_node(b, KQL_N_LIT, t->loc, NULL);
+  anchor->flags |= KQL_NF_CONST;
+  if (!from.null)
+    anchor->lit = from;
+  else if (step.t == KQL_T_TIMESPAN) {
+    bind_expr(b, t->subject);
+    if (bfail(b)) return;
+    anchor->lit = kql_v_time(
+        t->subject->type == KQL_T_TIMESPAN ? KQL_T_TIMESPAN : KQL_T_DATETIME,
+        0);
+  } else
+    anchor->lit = kql_v_long(0);
+  anchor->type = anchor->lit.t;
+  struct kql_node *stepn = mk_node(b, KQL_N_LIT, t->loc, NULL);
+  stepn->lit = step;
+  stepn->type = step.t;
+  stepn->flags |= KQL_NF_CONST;
+  struct kql_node *binc = mk_node(b, KQL_N_CALL, t->subject->loc, "bin_at");
+  add_kid(b, binc, t->subject);
+  add_kid(b, binc, stepn);
+  add_kid(b, binc, anchor);
+  struct kql_node *bina = mk_node(b, KQL_N_ASSIGN, t->loc, " bin");
+  add_kid(b, bina, binc);
+  struct kql_tab sum = *t;
+  sum.kind = KQL_TAB_SUMMARIZE;
+  sum.by = kql_alloc(b->a, (t->nby + 2) * sizeof *sum.by);
+  if (t->nby) memcpy(sum.by, t->by, t->nby * sizeof *sum.by);
+  sum.by[t->nby] = bina;
+  sum.nby = t->nby + 1;
+  sum.e = kql_alloc(b->a, (t->ne + 1) * sizeof *sum.e);
+  struct kql_val *defs = kql_alloc(b->a, (t->ne + 1) * sizeof *defs);
+  for (uint32_t i = 0; i < t->ne; i++) {
+    struct kql_node *a = t->e[i];
+    defs[i] = kql_v_long(0);
+    if (a->nkids > 1) {
+      if (!(v = const_arg(b, a->kids[1], 0, "the default"))) return;
+      defs[i] = *v;
+    }
+    struct kql_node *c = mk_node(b, KQL_N_ASSIGN, a->loc, a->name);
+    if (!a->name) {
+      c->name = NULL;
+      c->nlen = 0;
+    }
+    add_kid(b, c, a->kids[0]);
+    sum.e[i] = c;
+  }
+  sum.ne = t->ne;
+  bind_summarize(b, &sum);
+  if (bfail(b)) return;
+  /* b->sch: by columns, the bin, the aggregations */
+  struct kql_series_spec sp;
+  memset(&sp, 0, sizeof sp);
+  sp.nby = t->nby;
+  sp.by_slots = kql_alloc(b->a, (t->nby + 1) * sizeof *sp.by_slots);
+  sp.naggs = b->sch.ncols - t->nby - 1;
+  sp.agg_slots = kql_alloc(b->a, (sp.naggs + 1) * sizeof *sp.agg_slots);
+  sp.out_slots = kql_alloc(b->a, (sp.naggs + 1) * sizeof *sp.out_slots);
+  sp.defaults = kql_alloc(b->a, (sp.naggs + 1) * sizeof *sp.defaults);
+  for (uint32_t i = 0; i < t->nby; i++)
+    sp.by_slots[i] = b->sch.cols[i].slot;
+  sp.bin_slot = b->sch.cols[t->nby].slot;
+  struct kql_schema out = {NULL, 0};
+  struct kql_schema agg = b->sch;
+  out.cols = kql_alloc(b->a, (agg.ncols + 1) * sizeof *out.cols);
+  for (uint32_t i = 0; i < t->nby; i++)
+    out.cols[out.ncols++] = agg.cols[i];
+  for (uint32_t i = 0; i < sp.naggs; i++) {
+    struct kql_col *c = &agg.cols[t->nby + 1 + i];
+    sp.agg_slots[i] = c->slot;
+    sp.defaults[i] = i < t->ne ? defs[i] : kql_v_long(0);
+    sp.out_slots[i] = new_slot(b, KQL_T_DYNAMIC);
+    out.cols[out.ncols] = *c;
+    out.cols[out.ncols].slot = sp.out_slots[i];
+    out.cols[out.ncols++].type = KQL_T_DYNAMIC;
+  }
+  b->sch = out;
+  sp.axis_slot = new_slot(b, KQL_T_DYNAMIC);
+  add_col(b, axis_name, sp.axis_slot, KQL_T_DYNAMIC);
+  sp.from = from;
+  sp.to = to;
+  sp.step = step;
+  sp.nonempty = t->pkind == 1;
+  chain(b, kql_op_series(b->q, &sp));
+}
+
 static void
 bind_sort(struct B *b, struct kql_tab *t)
 {
@@ -1310,25 +1962,91 @@ bind_union(struct B *b, struct kql_tab *t)
   chain(b, kql_op_union(b->q, tabs, maps, t->nsrcs));
 }
 
+/* A plugin's named argument (name = value), or NULL. */
+static struct kql_node *
+named_arg(struct kql_node *c, const char *name)
+{
+  for (uint32_t i = 0; i < c->nkids; i++)
+    if (c->kids[i]->kind == KQL_N_ASSIGN && c->kids[i]->name &&
+        !strcasecmp(c->kids[i]->name, name))
+      return c->kids[i]->kids[0];
+  return NULL;
+}
+
+/* The i-th positional argument of a plugin call, or NULL. */
+static struct kql_node *
+pos_arg(struct kql_node *c, uint32_t i)
+{
+  for (uint32_t k = 0; k < c->nkids; k++) {
+    if (c->kids[k]->kind == KQL_N_ASSIGN) continue;
+    if (!i--) return c->kids[k];
+  }
+  return NULL;
+}
+
+/* A constant argument: bound and folded, or an error. */
+static struct kql_val *
+const_arg(struct B *b, struct kql_node *e, int type, const char *what)
+{
+  bind_expr(b, e);
+  if (bfail(b)) return NULL;
+  if (e->kind != KQL_N_LIT || (!e->lit.null && type && e->lit.t != type)) {
+    berr(b, e->loc, "%s must be a constant %s", what, kql_type_name(type));
+    return NULL;
+  }
+  return &e->lit;
+}
+
 static void
 bind_bagunpack(struct B *b, struct kql_tab *t)
 {
   struct kql_node *c = t->e[0];
-  struct kql_node *col = c->kids[0];
-  if (col->kind != KQL_N_NAME) {
-    berr(b, col->loc, "bag_unpack needs a column name");
+  struct kql_node *col = pos_arg(c, 0);
+  if (!col || col->kind != KQL_N_NAME) {
+    berr(b, col ? col->loc : c->loc, "bag_unpack needs a column name");
     return;
   }
   bind_expr(b, col);
   if (bfail(b)) return;
   char *prefix = "";
-  if (c->nkids >= 2) {
-    bind_expr(b, c->kids[1]);
-    if (c->kids[1]->kind != KQL_N_LIT || c->kids[1]->lit.t != KQL_T_STRING) {
-      berr(b, c->kids[1]->loc, "the prefix must be a constant string");
+  struct kql_node *pe = pos_arg(c, 1);
+  if (!pe) pe = named_arg(c, "OutputColumnPrefix");
+  if (pe) {
+    struct kql_val *v = const_arg(b, pe, KQL_T_STRING, "the prefix");
+    if (!v) return;
+    prefix = kql_memdup(b->a, v->u.s, v->n);
+  }
+  int conflict = 0;
+  struct kql_node *ce = pos_arg(c, 2);
+  if (!ce) ce = named_arg(c, "columnsConflict");
+  if (ce) {
+    struct kql_val *v = const_arg(b, ce, KQL_T_STRING, "columnsConflict");
+    if (!v) return;
+    if (v->n == 14 && !memcmp(v->u.s, "replace_source", 14))
+      conflict = 1;
+    else if (v->n == 11 && !memcmp(v->u.s, "keep_source", 11))
+      conflict = 2;
+    else if (!(v->n == 5 && !memcmp(v->u.s, "error", 5))) {
+      berr(b, ce->loc,
+           "columnsConflict must be 'error', 'replace_source' or "
+           "'keep_source'");
       return;
     }
-    prefix = kql_memdup(b->a, c->kids[1]->lit.u.s, c->kids[1]->lit.n);
+  }
+  char **ignored = NULL;
+  uint32_t nignored = 0;
+  struct kql_node *ie = pos_arg(c, 3);
+  if (!ie) ie = named_arg(c, "ignoredProperties");
+  if (ie) {
+    struct kql_val *v = const_arg(b, ie, 0, "ignoredProperties");
+    if (!v) return;
+    struct kql_val l = *v;
+    kql_dyn_force(b->a, &l);
+    if (!l.null && l.t == KQL_T_ARRAY)
+      for (uint32_t i = 0; i < l.n; i++)
+        if (!l.u.a[i].null && l.u.a[i].t == KQL_T_STRING)
+          ignored = strv_add(b, ignored, nignored++,
+                             kql_memdup(b->a, l.u.a[i].u.s, l.u.a[i].n));
   }
   /* Remove the column; its members take its place as columns. */
   int slot = col->slot;
@@ -1352,7 +2070,194 @@ bind_bagunpack(struct B *b, struct kql_tab *t)
     nc->kind = KQL_COL_SPREAD;
     nc->prefix = prefix;
   }
-  chain(b, kql_op_bagunpack(b->q, slot));
+  chain(b, kql_op_bagunpack(b->q, slot, conflict, ignored, nignored));
+}
+
+static struct kql_table *static_table(struct B *b, struct kql_tab *t);
+
+/* A let table named by an argument, run into a table. */
+static struct kql_table *
+let_table(struct B *b, struct kql_node *e)
+{
+  struct kql_table *ft =
+      e && e->kind == KQL_N_NAME ? frame_table(b->run, e->name) : NULL;
+  if (ft) return ft;
+  struct kql_let *l =
+      e && e->kind == KQL_N_NAME ? find_let(b, e->name, e->nlen) : NULL;
+  if (!l || l->kind != 1) {
+    berr(b, e ? e->loc : (struct kql_loc){0, 0}, "expected a let table");
+    return NULL;
+  }
+  uint32_t save = b->nlets;
+  if (l >= b->prog->lets && l < b->prog->lets + b->prog->nlets)
+    b->nlets = (uint32_t)(l - b->prog->lets);
+  struct kql_table *tb = static_table(b, l->tab);
+  b->nlets = save;
+  return tb;
+}
+
+/* ipv4_lookup / ipv6_lookup(Table, SourceIP, NetworkColumn
+ * [, return_unmatched]): the table's columns join the row (ipv6_lookup
+ * puts them first, as Kusto's reference shows). */
+static void
+bind_iplookup(struct B *b, struct kql_node *c, bool v6)
+{
+  struct kql_table *tb = let_table(b, pos_arg(c, 0));
+  if (!tb) return;
+  struct kql_node *ip = pos_arg(c, 1), *net = pos_arg(c, 2);
+  if (!ip || !net || net->kind != KQL_N_NAME) {
+    berr(b, c->loc,
+         "%s(Table, SourceIPColumn, IPRangeColumn "
+         "[, return_unmatched])",
+         c->name);
+    return;
+  }
+  bind_expr(b, ip);
+  if (bfail(b)) return;
+  if (ip->slot < 0) {
+    berr(b, ip->loc, "expected a column");
+    return;
+  }
+  int nc = table_col(tb, net->name, net->nlen);
+  if (nc < 0) {
+    berr(b, net->loc, "the lookup table has no column '%s'", net->name);
+    return;
+  }
+  bool keep = false;
+  struct kql_node *ke = pos_arg(c, 3);
+  if (!ke) ke = named_arg(c, "return_unmatched");
+  if (ke) {
+    struct kql_val *v = const_arg(b, ke, KQL_T_BOOL, "return_unmatched");
+    if (!v) return;
+    keep = !v->null && v->u.b;
+  }
+  struct kql_schema before = b->sch;
+  if (v6) b->sch.ncols = 0;
+  int *rslots = kql_alloc(b->a, (tb->ncols + 1) * sizeof *rslots);
+  for (uint32_t i = 0; i < tb->ncols; i++) {
+    char nm[256];
+    snprintf(nm, sizeof nm, "%s", tb->cols[i]);
+    if (!v6) unique_name(b, nm, sizeof nm);
+    rslots[i] = new_slot(b, tb->types[i]);
+    add_col(b, nm, rslots[i], tb->types[i]);
+  }
+  if (v6) {
+    /* the table's columns, then the row's own */
+    struct kql_schema lk = b->sch;
+    b->sch = before;
+    struct kql_col *cols =
+        kql_alloc(b->a, (lk.ncols + before.ncols + 1) * sizeof *cols);
+    memcpy(cols, lk.cols, lk.ncols * sizeof *cols);
+    if (before.ncols)
+      memcpy(cols + lk.ncols, before.cols, before.ncols * sizeof *cols);
+    b->sch.cols = cols;
+    b->sch.ncols = lk.ncols + before.ncols;
+  }
+  chain(b, kql_op_iplookup(b->q, tb, ip->slot, (uint32_t)nc, rslots, keep));
+}
+
+/* geo_polygon_lookup / geo_line_lookup(Table, Key, SourceLongitude,
+ * SourceLatitude [, radius] [, return_unmatched] [, lookup_area_radius]
+ * [, return_lookup_key]): the table's columns join each location that
+ * lies in (or within radius of) a row's shape; the key column only when
+ * return_lookup_key is set (kql_op_geolookup.c). */
+static void
+bind_geolookup(struct B *b, struct kql_node *c, bool lines)
+{
+  struct kql_table *tb = let_table(b, pos_arg(c, 0));
+  if (!tb) return;
+  struct kql_node *key = pos_arg(c, 1), *lng = pos_arg(c, 2),
+                  *lat = pos_arg(c, 3);
+  if (!key || !lng || !lat || key->kind != KQL_N_NAME) {
+    berr(b, c->loc, "%s(Table, KeyColumn, LongitudeColumn, LatitudeColumn%s)",
+         c->name, lines ? ", radius" : " [, radius]");
+    return;
+  }
+  bind_expr(b, lng);
+  bind_expr(b, lat);
+  if (bfail(b)) return;
+  if (lng->slot < 0 || lat->slot < 0) {
+    berr(b, lng->slot < 0 ? lng->loc : lat->loc, "expected a column");
+    return;
+  }
+  int kc = table_col(tb, key->name, key->nlen);
+  if (kc < 0) {
+    berr(b, key->loc, "the lookup table has no column '%s'", key->name);
+    return;
+  }
+  static const char *const opt[4] = {"radius", "return_unmatched",
+                                     "lookup_area_radius", "return_lookup_key"};
+  double radius = -1;
+  bool flag[4] = {false, false, false, false};
+  for (uint32_t i = 0; i < 4; i++) {
+    struct kql_node *e = pos_arg(c, 4 + i);
+    if (!e) e = named_arg(c, opt[i]);
+    if (!e) continue;
+    struct kql_val *v = const_arg(b, e, i % 2 ? KQL_T_BOOL : 0, opt[i]);
+    if (!v) return;
+    if (i % 2)
+      flag[i] = !v->null && v->u.b;
+    else if (i == 0 && (!kql_get_real(v, &radius) || radius < 0)) {
+      berr(b, e->loc, "the radius must be a positive number");
+      return;
+    }
+  }
+  if (lines && radius < 0) {
+    berr(b, c->loc, "geo_line_lookup needs a radius");
+    return;
+  }
+  int *rslots = kql_alloc(b->a, (tb->ncols + 1) * sizeof *rslots);
+  for (uint32_t i = 0; i < tb->ncols; i++) {
+    rslots[i] = -1;
+    if (i == (uint32_t)kc && !flag[3]) continue;
+    char nm[256];
+    snprintf(nm, sizeof nm, "%s", tb->cols[i]);
+    unique_name(b, nm, sizeof nm);
+    rslots[i] = new_slot(b, tb->types[i]);
+    add_col(b, nm, rslots[i], tb->types[i]);
+  }
+  chain(b, kql_op_geolookup(b->q, tb, lng->slot, lat->slot, (uint32_t)kc,
+                            rslots, radius, flag[1], lines));
+}
+
+static void
+bind_rowsnear(struct B *b, struct kql_node *c)
+{
+  struct kql_node *pred = pos_arg(c, 0), *be = pos_arg(c, 1),
+                  *ae = pos_arg(c, 2);
+  if (!pred || !be) {
+    berr(b, c->loc, "rows_near(predicate, rows_before [, rows_after])");
+    return;
+  }
+  bind_expr(b, pred);
+  int64_t before = const_int(b, be, "the number of rows");
+  int64_t after = ae ? const_int(b, ae, "the number of rows") : before;
+  if (bfail(b)) return;
+  chain(b, kql_op_rowsnear(b->q, pred, before, after));
+}
+
+/* evaluate plugin(...): the plugins kqlfilter has. */
+static void
+bind_plugin(struct B *b, struct kql_tab *t)
+{
+  struct kql_node *c = t->e[0];
+  if (!strcmp(c->name, "ipv4_lookup") || !strcmp(c->name, "ipv6_lookup")) {
+    bind_iplookup(b, c, c->name[3] == '6');
+    return;
+  }
+  if (!strcmp(c->name, "geo_polygon_lookup") ||
+      !strcmp(c->name, "geo_line_lookup")) {
+    bind_geolookup(b, c, c->name[4] == 'l');
+    return;
+  }
+  if (!strcmp(c->name, "rows_near")) {
+    bind_rowsnear(b, c);
+    return;
+  }
+  berr(b, c->loc,
+       "evaluate plugin '%s' is not supported (bag_unpack, geo_line_lookup, "
+       "geo_polygon_lookup, ipv4_lookup, ipv6_lookup, rows_near are)",
+       c->name);
 }
 
 static void
@@ -1360,6 +2265,32 @@ bind_source(struct B *b, struct kql_tab *t)
 {
   struct kql_query *q = b->q;
   q->src = t;
+  struct kql_table *ftab = NULL;
+  if (t->kind == KQL_TAB_SOURCE && t->name) {
+    /* a tabular parameter, or a let table inside a tabular function */
+    struct kql_let *l = find_let(b, t->name, strlen(t->name));
+    ftab = frame_table(b->run, t->name);
+    if (!ftab && l && l->kind == 1)
+      ftab = let_table(b, &(struct kql_node){.kind = KQL_N_NAME,
+                                             .name = (char *)t->name,
+                                             .nlen = (uint32_t)strlen(t->name),
+                                             .loc = t->loc,
+                                             .slot = -1});
+    if (bfail(b)) return;
+  } else if (t->kind == KQL_TAB_TABLE && !t->table && t->ne &&
+             t->e[0]->kind == KQL_N_CALL) {
+    ftab = call_tabfn(b, t->e[0], NULL);
+    if (!ftab) return;
+  }
+  if (ftab) {
+    q->srctab = ftab;
+    q->srcslots = kql_alloc(b->a, (ftab->ncols + 1) * sizeof *q->srcslots);
+    for (uint32_t i = 0; i < ftab->ncols; i++) {
+      q->srcslots[i] = new_slot(b, ftab->types[i]);
+      add_col(b, ftab->cols[i], q->srcslots[i], ftab->types[i]);
+    }
+    return;
+  }
   switch (t->kind) {
   case KQL_TAB_SOURCE: {
     q->from_stream = true;
@@ -1459,9 +2390,218 @@ bind_source(struct B *b, struct kql_tab *t)
   }
 }
 
+static void bind_invoke(struct B *b, struct kql_tab *t);
+static void bind_partition(struct B *b, struct kql_tab *t);
+
+/* top-nested: per level the key column, then its aggregation's
+ * (named, or aggregated_<key>). */
+static void
+bind_top_nested(struct B *b, struct kql_tab *t)
+{
+  uint32_t nl = t->ne;
+  struct kql_node **keys = kql_alloc(b->a, (nl + 1) * sizeof *keys);
+  int *kslots = kql_alloc(b->a, (nl + 1) * sizeof *kslots);
+  struct kql_aggspec *aggs = kql_zalloc(b->a, (nl + 1) * sizeof *aggs);
+  int64_t *top = kql_alloc(b->a, (nl + 1) * sizeof *top);
+  bool *desc = kql_alloc(b->a, nl + 1);
+  char(*knames)[256] = kql_alloc(b->a, (nl + 1) * 256);
+  for (uint32_t l = 0; l < nl && !bfail(b); l++) {
+    struct kql_node *k = t->e[l]->kids[0], *x = t->by[l]->kids[0];
+    if (t->e[l]->name)
+      snprintf(knames[l], 256, "%s", t->e[l]->name);
+    else
+      auto_name(b, k, knames[l], 256);
+    bind_expr(b, k);
+    keys[l] = k;
+    top[l] = t->keys[l].e ? const_int(b, t->keys[l].e, "the count") : -1;
+    desc[l] = t->keys[l].desc;
+    if (bfail(b)) return;
+    const struct kql_aggfn *fn =
+        x->kind == KQL_N_CALL ? kql_agg_find(x->name, x->nlen) : NULL;
+    if (!fn || !strcmp(fn->prefix, "@arg")) {
+      berr(b, x->loc, "expected an aggregation such as count() or max(x)");
+      return;
+    }
+    if (x->nkids < fn->min || (fn->max != 255 && x->nkids > fn->max)) {
+      berr(b, x->loc, "aggregation '%s' expects %u to %u arguments, got %u",
+           fn->name, fn->min, fn->max, x->nkids);
+      return;
+    }
+    for (uint32_t i = 0; i < x->nkids && !bfail(b); i++)
+      bind_expr(b, x->kids[i]);
+    aggs[l].fn = fn;
+    aggs[l].args = x->kids;
+    aggs[l].nargs = x->nkids;
+  }
+  if (bfail(b)) return;
+  struct kql_schema none = {NULL, 0};
+  b->sch = none;
+  for (uint32_t l = 0; l < nl; l++) {
+    char an[300];
+    if (t->by[l]->name)
+      snprintf(an, sizeof an, "%s", t->by[l]->name);
+    else
+      snprintf(an, sizeof an, "aggregated_%s", knames[l]);
+    unique_name(b, knames[l], 256);
+    kslots[l] = new_slot(b, keys[l]->type);
+    add_col(b, knames[l], kslots[l], keys[l]->type);
+    unique_name(b, an, sizeof an);
+    aggs[l].slot = new_slot(b, KQL_T_ANY);
+    add_col(b, an, aggs[l].slot, KQL_T_ANY);
+  }
+  chain(b, kql_op_topnested(b->q, keys, kslots, aggs, top, desc, nl));
+}
+
+/* StepName.Column becomes a name bound to that step's reference slot. */
+static void
+step_refs(struct B *b, struct kql_node *n, struct kql_tab *t)
+{
+  if (!n) return;
+  if (n->kind == KQL_N_MEMBER && n->kids[0]->kind == KQL_N_NAME) {
+    for (uint32_t j = 0; j < t->nsteps; j++)
+      if (!strcmp(t->steps[j].name, n->kids[0]->name)) {
+        char nm[512];
+        snprintf(nm, sizeof nm, "%s.%s", n->kids[0]->name, n->name);
+        n->kind = KQL_N_NAME;
+        n->name = kql_memdup(b->a, nm, strlen(nm));
+        n->nlen = (uint32_t)strlen(nm);
+        n->nkids = 0;
+        return;
+      }
+  }
+  for (uint32_t i = 0; i < n->nkids; i++)
+    step_refs(b, n->kids[i], t);
+}
+
+static void
+bind_scan(struct B *b, struct kql_tab *t)
+{
+  if (star_col(b)) {
+    berr(b, t->loc, "scan needs the input columns declared with --schema");
+    return;
+  }
+  struct kql_scan_spec sp;
+  memset(&sp, 0, sizeof sp);
+  sp.mid_slot = -1;
+  sp.ndecl = t->nitems;
+  sp.decl_slots = kql_alloc(b->a, (t->nitems + 1) * sizeof *sp.decl_slots);
+  sp.decl_defaults =
+      kql_alloc(b->a, (t->nitems + 1) * sizeof *sp.decl_defaults);
+  for (uint32_t i = 0; i < t->nitems && !bfail(b); i++) {
+    struct kql_pitem *it = &t->items[i];
+    sp.decl_defaults[i] = kql_v_null(it->type);
+    if (t->by[i]) {
+      struct kql_val *v = const_arg(b, t->by[i], 0, "the default");
+      if (!v) return;
+      sp.decl_defaults[i] = kql_convert(b->a, v, it->type);
+    }
+    sp.decl_slots[i] = new_slot(b, it->type);
+    set_col(b, it->text, sp.decl_slots[i], it->type);
+  }
+  if (bfail(b)) return;
+  /* the columns a state record keeps: every named column */
+  sp.col_slots = kql_alloc(b->a, (b->sch.ncols + 1) * sizeof *sp.col_slots);
+  char **cnames = kql_alloc(b->a, (b->sch.ncols + 1) * sizeof *cnames);
+  uint8_t *ctypes = kql_alloc(b->a, b->sch.ncols + 1);
+  for (uint32_t i = 0; i < b->sch.ncols; i++) {
+    struct kql_col *c = &b->sch.cols[i];
+    if (c->kind != KQL_COL_NAMED) continue;
+    cnames[sp.ncols] = c->name;
+    ctypes[sp.ncols] = c->type;
+    sp.col_slots[sp.ncols++] = c->slot;
+  }
+  sp.nsteps = t->nsteps;
+  sp.ref_slots =
+      kql_alloc(b->a, ((size_t)t->nsteps * sp.ncols + 1) * sizeof(int));
+  /* bind the steps with StepName.Column as extra columns */
+  struct kql_schema keep = b->sch;
+  b->sch.cols =
+      kql_alloc(b->a, (keep.ncols + (size_t)t->nsteps * sp.ncols + 1) *
+                          sizeof *b->sch.cols);
+  memcpy(b->sch.cols, keep.cols, keep.ncols * sizeof *keep.cols);
+  for (uint32_t j = 0; j < t->nsteps; j++)
+    for (uint32_t c = 0; c < sp.ncols; c++) {
+      char nm[512];
+      snprintf(nm, sizeof nm, "%s.%s", t->steps[j].name, cnames[c]);
+      int slot = new_slot(b, ctypes[c]);
+      sp.ref_slots[j * sp.ncols + c] = slot;
+      add_col(b, nm, slot, ctypes[c]);
+    }
+  sp.steps = kql_zalloc(b->a, t->nsteps * sizeof *sp.steps);
+  for (uint32_t j = 0; j < t->nsteps && !bfail(b); j++) {
+    struct kql_step *st = &t->steps[j];
+    struct kql_scan_step *ss = &sp.steps[j];
+    ss->output = st->output;
+    step_refs(b, st->cond, t);
+    bind_expr(b, st->cond);
+    ss->cond = st->cond;
+    ss->nassign = st->nassign;
+    ss->assign = kql_alloc(b->a, (st->nassign + 1) * sizeof *ss->assign);
+    ss->assign_slots =
+        kql_alloc(b->a, (st->nassign + 1) * sizeof *ss->assign_slots);
+    for (uint32_t k = 0; k < st->nassign && !bfail(b); k++) {
+      struct kql_node *a = st->assign[k];
+      struct kql_col *c = a->name ? find_col(b, a->name, a->nlen) : NULL;
+      if (!c || strchr(a->name, '.')) {
+        berr(b, a->loc, "a scan step assigns to a declared column");
+        return;
+      }
+      step_refs(b, a->kids[0], t);
+      bind_expr(b, a->kids[0]);
+      ss->assign[k] = a->kids[0];
+      ss->assign_slots[k] = c->slot;
+    }
+  }
+  b->sch = keep;
+  if (bfail(b)) return;
+  if (t->name) {
+    sp.mid_slot = new_slot(b, KQL_T_LONG);
+    add_col(b, t->name, sp.mid_slot, KQL_T_LONG);
+  }
+  chain(b, kql_op_scan(b->q, &sp));
+}
+
+/* reduce by Expr [with threshold = T, characters = C] */
+static void
+bind_reduce(struct B *b, struct kql_tab *t)
+{
+  double threshold = 0.1;
+  const char *seps = NULL;
+  bind_expr(b, t->subject);
+  for (uint32_t i = 0; i < t->ne && !bfail(b); i++) {
+    struct kql_node *a = t->e[i];
+    struct kql_val *v = const_arg(b, a->kids[0], 0, a->name);
+    if (!v) return;
+    if (!strcmp(a->name, "threshold") && kql_get_real(v, &threshold) &&
+        threshold > 0 && threshold < 1)
+      continue;
+    if (!strcmp(a->name, "characters") && !v->null && v->t == KQL_T_STRING) {
+      seps = kql_memdup(b->a, v->u.s, v->n);
+      continue;
+    }
+    berr(b, a->loc, "expected threshold = (0..1) or characters = string");
+  }
+  if (bfail(b)) return;
+  struct kql_schema none = {NULL, 0};
+  b->sch = none;
+  static const char *const names[3] = {"Pattern", "Count", "Representative"};
+  static const uint8_t types[3] = {KQL_T_STRING, KQL_T_LONG, KQL_T_STRING};
+  int slots[3];
+  for (int i = 0; i < 3; i++) {
+    slots[i] = new_slot(b, types[i]);
+    add_col(b, names[i], slots[i], types[i]);
+  }
+  chain(b, kql_op_reduce(b->q, t->subject, threshold, seps, slots));
+}
+
 static void
 bind_stage(struct B *b, struct kql_tab *t)
 {
+  /* A copy: operators edit b->sch's columns in place. */
+  b->stage_in.ncols = b->sch.ncols;
+  b->stage_in.cols = kql_alloc(b->a, (b->sch.ncols + 1) * sizeof *b->sch.cols);
+  if (b->sch.ncols)
+    memcpy(b->stage_in.cols, b->sch.cols, b->sch.ncols * sizeof *b->sch.cols);
   switch (t->kind) {
   case KQL_TAB_WHERE:
     bind_expr(b, t->e[0]);
@@ -1480,6 +2620,33 @@ bind_stage(struct B *b, struct kql_tab *t)
     return;
   case KQL_TAB_PROJECT_RENAME:
     bind_rename(b, t);
+    return;
+  case KQL_TAB_PROJECT_BY_NAMES:
+    bind_by_names(b, t);
+    return;
+  case KQL_TAB_PARSE_KV:
+    bind_parsekv(b, t);
+    return;
+  case KQL_TAB_MAKE_SERIES:
+    bind_make_series(b, t);
+    return;
+  case KQL_TAB_MV_APPLY:
+    bind_mvapply(b, t);
+    return;
+  case KQL_TAB_INVOKE:
+    bind_invoke(b, t);
+    return;
+  case KQL_TAB_REDUCE:
+    bind_reduce(b, t);
+    return;
+  case KQL_TAB_TOP_NESTED:
+    bind_top_nested(b, t);
+    return;
+  case KQL_TAB_SCAN:
+    bind_scan(b, t);
+    return;
+  case KQL_TAB_PARTITION:
+    bind_partition(b, t);
     return;
   case KQL_TAB_PROJECT_REORDER:
     bind_reorder(b, t);
@@ -1523,6 +2690,9 @@ bind_stage(struct B *b, struct kql_tab *t)
   case KQL_TAB_BAGUNPACK:
     bind_bagunpack(b, t);
     return;
+  case KQL_TAB_PLUGIN:
+    bind_plugin(b, t);
+    return;
   case KQL_TAB_AS:
     return;
   default:
@@ -1564,7 +2734,15 @@ struct kql_table *
 kql_bind_static(struct kql_run *run, struct kql_prog *prog, struct kql_tab *t,
                 uint32_t nlets, struct kql_arena *mem)
 {
-  if (t->kind == KQL_TAB_SOURCE) {
+  bool inner = false; /* a name only a tabular function knows */
+  for (struct kql_frame *f = run->frame; f && t->name && !inner; f = f->up) {
+    for (uint32_t i = 0; i < f->n; i++)
+      if (!strcmp(f->names[i], t->name) && f->tabs[i]) inner = true;
+    for (uint32_t i = 0; i < f->nlets; i++)
+      if (!strcmp(f->lets[i].name, t->name) && f->lets[i].kind == 1)
+        inner = true;
+  }
+  if (t->kind == KQL_TAB_SOURCE && !inner) {
     kql_prog_error(prog, t->loc,
                    "'%s' is the input stream; only let tables and "
                    "datatable() can be used here",
@@ -1583,6 +2761,296 @@ kql_bind_static(struct kql_run *run, struct kql_prog *prog, struct kql_tab *t,
   kql_source_static(q);
   kql_query_free(q);
   return tb;
+}
+
+struct kql_table *
+kql_run_tabfn(struct kql_run *run, struct kql_let *fn, struct kql_node *call,
+              struct kql_table *input)
+{
+  struct kql_prog *prog = run->prog;
+  struct kql_frame f;
+  memset(&f, 0, sizeof f);
+  f.n = fn->nparams;
+  f.names = fn->params;
+  f.tabs = kql_xcalloc(f.n + 1, sizeof *f.tabs);
+  f.vals = kql_xcalloc(f.n + 1, sizeof *f.vals);
+  f.lets = fn->fn_lets;
+  f.nlets = fn->nfn_lets;
+  f.up = run->frame;
+  /* invoke: the input is the first parameter, the call gives the rest */
+  uint32_t k = 0;
+  for (uint32_t i = 0; i < f.n; i++) {
+    if (input && i == 0) {
+      f.tabs[i] = input;
+      continue;
+    }
+    struct kql_node *a = call && k < call->nkids ? call->kids[k] : NULL;
+    k++;
+    if (fn->ptypes[i] == KQL_PARAM_TABLE)
+      f.tabs[i] = a && a->kind == KQL_N_TABARG ? a->aux : NULL;
+    else
+      f.vals[i] = a ? a : fn->pdefaults[i];
+  }
+  uint32_t nlets = prog->nlets;
+  if (fn >= prog->lets && fn < prog->lets + prog->nlets)
+    nlets = (uint32_t)(fn - prog->lets);
+  struct kql_table *res = kql_xcalloc(1, sizeof *res);
+  kql_arena_init(&res->mem);
+  struct kql_arena tree;
+  kql_arena_init(&tree);
+  run->frame = &f;
+  struct kql_query *q =
+      bind_query(run, prog, clone_tab(&tree, fn->tab), nlets, res);
+  if (q) {
+    kql_source_static(q);
+    kql_query_free(q);
+  }
+  run->frame = f.up;
+  kql_arena_free(&tree);
+  free(f.tabs);
+  free(f.vals);
+  if (!q) {
+    kql_table_free(res);
+    return NULL;
+  }
+  return res;
+}
+
+/* A tabular function's arguments, bound: constants stay, table names
+ * become TABARG nodes holding their table (aux). */
+static bool
+tabfn_args(struct B *b, struct kql_let *l, struct kql_node *call, bool invoke)
+{
+  uint32_t first = invoke ? 1 : 0;
+  if (call->nkids + first > l->nparams) {
+    berr(b, call->loc, "function '%s' takes %u arguments, got %u", l->name,
+         l->nparams - first, call->nkids);
+    return false;
+  }
+  for (uint32_t i = 0; i < call->nkids; i++) {
+    struct kql_node *a = call->kids[i];
+    if (l->ptypes[i + first] == KQL_PARAM_TABLE) {
+      if (a->kind == KQL_N_TABARG) continue;
+      struct kql_table *t = let_table(b, a);
+      if (!t) return false;
+      a->kind = KQL_N_TABARG;
+      a->aux = t;
+      continue;
+    }
+    bind_expr(b, a);
+    if (bfail(b)) return false;
+    if (a->kind != KQL_N_LIT) {
+      berr(b, a->loc,
+           "the arguments of a tabular function must be "
+           "constants");
+      return false;
+    }
+  }
+  for (uint32_t i = call->nkids + first; i < l->nparams; i++) {
+    if (l->ptypes[i] == KQL_PARAM_TABLE || !l->pdefaults[i]) {
+      berr(b, call->loc, "function '%s' needs argument '%s'", l->name,
+           l->params[i]);
+      return false;
+    }
+    bind_expr(b, l->pdefaults[i]);
+    if (bfail(b)) return false;
+  }
+  return true;
+}
+
+static struct kql_let *
+tabfn(struct B *b, struct kql_node *call)
+{
+  struct kql_let *l = find_let(b, call->name, call->nlen);
+  if (!l || l->kind != 2 || !l->tab) {
+    berr(b, call->loc, "'%s' is not a tabular function", call->name);
+    return NULL;
+  }
+  return l;
+}
+
+/* F(args) as a table, now; it lives until the run ends. */
+static struct kql_table *
+call_tabfn(struct B *b, struct kql_node *call, struct kql_table *input)
+{
+  struct kql_let *l = tabfn(b, call);
+  if (!l || !tabfn_args(b, l, call, input != NULL)) return NULL;
+  /* Each call binds in a fresh binder: count the frames instead. */
+  uint32_t depth = 0;
+  for (struct kql_frame *f = b->run->frame; f; f = f->up)
+    depth++;
+  if (depth > MAX_EXPAND || ++b->expand_depth > MAX_EXPAND) {
+    berr(b, call->loc, "function '%s' calls itself", l->name);
+    return NULL;
+  }
+  struct kql_table *t = kql_run_tabfn(b->run, l, call, input);
+  b->expand_depth--;
+  if (!t) return NULL;
+  struct kql_run *run = b->run;
+  run->tables =
+      kql_xrealloc(run->tables, (run->ntables + 1) * sizeof *run->tables);
+  run->tables[run->ntables++] = t;
+  return t;
+}
+
+/* invoke F(args): F's first parameter is the input, collected whole. */
+static void
+bind_invoke(struct B *b, struct kql_tab *t)
+{
+  struct kql_node *call = t->e[0];
+  struct kql_let *l = tabfn(b, call);
+  if (!l) return;
+  if (!l->nparams || l->ptypes[0] != KQL_PARAM_TABLE) {
+    berr(b, call->loc, "'%s' has no tabular first parameter", l->name);
+    return;
+  }
+  if (star_col(b)) {
+    berr(b, t->loc, "invoke needs the input columns declared with --schema");
+    return;
+  }
+  if (!tabfn_args(b, l, call, true)) return;
+  struct kql_invoke_spec sp;
+  memset(&sp, 0, sizeof sp);
+  sp.fn = l;
+  sp.call = call;
+  struct kql_table *in = kql_zalloc(b->a, sizeof *in);
+  in->cols = kql_alloc(b->a, (b->sch.ncols + 1) * sizeof *in->cols);
+  in->types = kql_alloc(b->a, b->sch.ncols + 1);
+  sp.in_slots = kql_alloc(b->a, (b->sch.ncols + 1) * sizeof *sp.in_slots);
+  for (uint32_t i = 0; i < b->sch.ncols; i++) {
+    struct kql_col *c = &b->sch.cols[i];
+    if (c->kind != KQL_COL_NAMED) continue;
+    in->cols[in->ncols] = c->name;
+    in->types[in->ncols] = c->type;
+    sp.in_slots[in->ncols++] = c->slot;
+  }
+  sp.in = in;
+  /* Once over no rows: errors now, and the output columns. */
+  struct kql_table *res = kql_run_tabfn(b->run, l, call, in);
+  if (!res) return;
+  struct kql_schema none = {NULL, 0};
+  b->sch = none;
+  sp.nres = res->ncols;
+  sp.res_slots = kql_alloc(b->a, (res->ncols + 1) * sizeof *sp.res_slots);
+  for (uint32_t j = 0; j < res->ncols; j++) {
+    sp.res_slots[j] = new_slot(b, res->types[j]);
+    add_col(b, res->cols[j], sp.res_slots[j], res->types[j]);
+  }
+  kql_table_free(res);
+  chain(b, kql_op_invoke(b->q, &sp));
+}
+
+struct kql_table *
+kql_run_partition(struct kql_run *run, const struct kql_partition_spec *spec,
+                  struct kql_table *group)
+{
+  if (!spec->named)
+    return kql_run_sub(run, run->prog, spec->sub, spec->nlets, group);
+  /* { query }: the column's name stands for the group's table */
+  struct kql_frame f;
+  memset(&f, 0, sizeof f);
+  char *name = (char *)spec->name;
+  struct kql_node *none = NULL;
+  f.n = 1;
+  f.names = &name;
+  f.tabs = &group;
+  f.vals = &none;
+  f.up = run->frame;
+  struct kql_arena tree;
+  kql_arena_init(&tree);
+  struct kql_table *res = kql_xcalloc(1, sizeof *res);
+  kql_arena_init(&res->mem);
+  run->frame = &f;
+  struct kql_query *q =
+      bind_query(run, run->prog, clone_tab(&tree, spec->sub), spec->nlets, res);
+  if (q) {
+    kql_source_static(q);
+    kql_query_free(q);
+  }
+  run->frame = f.up;
+  kql_arena_free(&tree);
+  if (!q) {
+    kql_table_free(res);
+    return NULL;
+  }
+  return res;
+}
+
+/* partition by Column (stages) | { query }: blocking; the subquery's
+ * columns, found by a run over no rows, make the output. */
+static void
+bind_partition(struct B *b, struct kql_tab *t)
+{
+  if (star_col(b)) {
+    berr(b, t->loc,
+         "partition needs the input columns declared with "
+         "--schema");
+    return;
+  }
+  bind_expr(b, t->subject);
+  if (bfail(b)) return;
+  struct kql_partition_spec sp;
+  memset(&sp, 0, sizeof sp);
+  sp.sub = t->right;
+  sp.named = t->pkind == 1;
+  sp.name = t->subject->name;
+  sp.nlets = b->nlets;
+  sp.key_slot = t->subject->slot;
+  struct kql_table *in = kql_zalloc(b->a, sizeof *in);
+  in->cols = kql_alloc(b->a, (b->sch.ncols + 1) * sizeof *in->cols);
+  in->types = kql_alloc(b->a, b->sch.ncols + 1);
+  sp.in_slots = kql_alloc(b->a, (b->sch.ncols + 1) * sizeof *sp.in_slots);
+  for (uint32_t i = 0; i < b->sch.ncols; i++) {
+    struct kql_col *c = &b->sch.cols[i];
+    if (c->kind != KQL_COL_NAMED) continue;
+    in->cols[in->ncols] = c->name;
+    in->types[in->ncols] = c->type;
+    sp.in_slots[in->ncols++] = c->slot;
+  }
+  sp.in = in;
+  struct kql_table *res = kql_run_partition(b->run, &sp, in);
+  if (!res) return;
+  struct kql_schema none = {NULL, 0};
+  b->sch = none;
+  sp.nres = res->ncols;
+  sp.res_slots = kql_alloc(b->a, (res->ncols + 1) * sizeof *sp.res_slots);
+  for (uint32_t j = 0; j < res->ncols; j++) {
+    sp.res_slots[j] = new_slot(b, res->types[j]);
+    add_col(b, res->cols[j], sp.res_slots[j], res->types[j]);
+  }
+  kql_table_free(res);
+  chain(b, kql_op_partition(b->q, &sp));
+}
+
+struct kql_table *
+kql_run_sub(struct kql_run *run, struct kql_prog *prog, struct kql_tab *t,
+            uint32_t nlets, struct kql_table *src)
+{
+  struct kql_arena tree;
+  kql_arena_init(&tree);
+  t = clone_tab(&tree, t);
+  t->table = src;
+  struct kql_table *res = kql_xcalloc(1, sizeof *res);
+  kql_arena_init(&res->mem);
+  struct kql_query *q = bind_query(run, prog, t, nlets, res);
+  if (q) {
+    kql_source_static(q);
+    kql_query_free(q);
+  }
+  kql_arena_free(&tree);
+  if (!q) {
+    kql_table_free(res);
+    return NULL;
+  }
+  return res;
+}
+
+void
+kql_table_free(struct kql_table *t)
+{
+  if (!t) return;
+  kql_arena_free(&t->mem);
+  free(t);
 }
 
 void

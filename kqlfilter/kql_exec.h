@@ -45,6 +45,7 @@ struct kql_star {
 #define KQL_COL_NAMED 0
 #define KQL_COL_STAR 1
 #define KQL_COL_SPREAD 2 /* bag_unpack: a bag's members as columns */
+#define KQL_COL_MEMBER 3 /* one member (key) of the bag in slot */
 
 struct kql_col {
   char *name;
@@ -54,6 +55,7 @@ struct kql_col {
   bool maybe_dup; /* appended by extend on an open schema */
   struct kql_star *star;
   char *prefix; /* SPREAD: column name prefix */
+  char *key;    /* MEMBER: the bag key written under name */
 };
 
 struct kql_schema {
@@ -111,8 +113,21 @@ struct kql_query {
   const struct kql_src *srcfile;
 };
 
+/* A tabular function being bound: its parameters (a table, or a
+ * constant) and its own lets, seen by every query bound inside it. */
+struct kql_frame {
+  char **names;
+  struct kql_table **tabs; /* per parameter: a table, or NULL */
+  struct kql_node **vals;  /* per parameter: a constant, or NULL */
+  uint32_t n;
+  struct kql_let *lets;
+  uint32_t nlets;
+  struct kql_frame *up;
+};
+
 struct kql_run {
   struct kql_prog *prog;
+  struct kql_frame *frame; /* innermost tabular function being bound */
   struct kql_query **q;
   uint32_t nq;
   struct jsonw w; /* output buffer */
@@ -240,7 +255,138 @@ struct kql_op *kql_op_join(struct kql_query *q, struct kql_table *right,
                            int *rslots, bool lookup);
 struct kql_op *kql_op_union(struct kql_query *q, struct kql_table **tabs,
                             int **slotmaps, uint32_t n);
-struct kql_op *kql_op_bagunpack(struct kql_query *q, int slot);
+struct kql_op *kql_op_bagunpack(struct kql_query *q, int slot, int conflict,
+                                char **ignored, uint32_t nignored);
+/* ipv4_lookup / ipv6_lookup: the row's address (ip_slot) against the
+ * networks in column net_col of t; the matching row's cells go to rslots
+ * (-1: not written); unmatched rows pass with nulls when keep_unmatched. */
+struct kql_op *kql_op_iplookup(struct kql_query *q, struct kql_table *t,
+                               int ip_slot, uint32_t net_col, int *rslots,
+                               bool keep_unmatched);
+/* parse-kv: how keys and values are found (NULL delimiters: any
+ * character that is not a letter or digit separates). */
+struct kql_kvopts {
+  char *pair, *kv;
+  char quotes[8][2]; /* open, close */
+  uint32_t nquotes;
+  char escapes[8];
+  uint32_t nescapes;
+  bool greedy;
+  struct kql_regex *re; /* regex mode: group 1 the key, 2 the value */
+};
+struct kql_op *kql_op_parsekv(struct kql_query *q, struct kql_node *subject,
+                              struct kql_pitem *keys, int *slots, uint32_t n,
+                              const struct kql_kvopts *opts);
+/* make-series, after a summarize by (by..., bin): one row per by-group
+ * with each aggregation as an array over the axis bins and the axis as
+ * an array. from/to may be null (then the data's range). */
+struct kql_series_spec {
+  int *by_slots;
+  uint32_t nby;
+  int bin_slot;
+  int *agg_slots, *out_slots; /* naggs each */
+  struct kql_val *defaults;
+  uint32_t naggs;
+  int axis_slot; /* output: the axis array */
+  struct kql_val from, to, step;
+  bool nonempty;
+};
+struct kql_op *kql_op_series(struct kql_query *q,
+                             const struct kql_series_spec *spec);
+/* mv-apply: per row, the expanded items (as mv-expand makes them) and
+ * the row's columns form a table the subquery runs over; each row the
+ * subquery gives joins the input row. */
+struct kql_mvapply_spec {
+  struct kql_node **e; /* the arrays to expand */
+  uint8_t *types;      /* to typeof(), or KQL_T_DYNAMIC */
+  uint32_t n;
+  int64_t limit;
+  bool bag_as_array;
+  struct kql_table *sub; /* the subquery's source: ncols, cols, types */
+  int *sub_from;         /* per sub column: outer slot, or -1 - item index */
+  struct kql_tab *subq;  /* its head is a KQL_TAB_TABLE */
+  uint32_t nlets;
+  int *res_slots; /* per subquery output column: the outer slot */
+  uint32_t nres;
+};
+struct kql_op *kql_op_mvapply(struct kql_query *q,
+                              const struct kql_mvapply_spec *spec);
+/* invoke: the input rows (named columns) collected into a table, then
+ * the tabular function run over it at the end of input. */
+struct kql_invoke_spec {
+  struct kql_let *fn;
+  struct kql_node *call; /* constant arguments after the input */
+  struct kql_table *in;  /* columns of the input */
+  int *in_slots;
+  int *res_slots; /* per result column: the output slot */
+  uint32_t nres;
+};
+struct kql_op *kql_op_invoke(struct kql_query *q,
+                             const struct kql_invoke_spec *spec);
+/* kql_run_tabfn - bind and run tabular function fn with call's
+ * arguments, its first tabular parameter being input (may be NULL). */
+struct kql_table *kql_run_tabfn(struct kql_run *run, struct kql_let *fn,
+                                struct kql_node *call, struct kql_table *input);
+/* kql_run_sub - bind and run the tabular expression t (whose head is a
+ * KQL_TAB_TABLE) over src, into a new table; NULL on a bind error.
+ * kql_table_free releases it. */
+struct kql_table *kql_run_sub(struct kql_run *run, struct kql_prog *prog,
+                              struct kql_tab *t, uint32_t nlets,
+                              struct kql_table *src);
+void kql_table_free(struct kql_table *t);
+/* top-nested: per level a key (key_slots[l]) and an aggregation
+ * (aggs[l], its result slot aggs[l].slot); top[l] groups per parent
+ * (-1: all), desc[l] the order. */
+struct kql_op *kql_op_topnested(struct kql_query *q, struct kql_node **keys,
+                                int *key_slots, struct kql_aggspec *aggs,
+                                int64_t *top, bool *desc, uint32_t nlevels);
+/* scan: steps over the rows with a state per step (kql_op_scan.c). */
+struct kql_scan_step {
+  struct kql_node *cond;
+  struct kql_node **assign; /* expressions */
+  int *assign_slots;
+  uint32_t nassign;
+  int output; /* 0 all, 1 last, 2 none */
+};
+struct kql_scan_spec {
+  struct kql_scan_step *steps;
+  uint32_t nsteps;
+  int *col_slots; /* the columns a state record keeps */
+  uint32_t ncols;
+  int *ref_slots; /* nsteps * ncols: StepName.Column as read */
+  int *decl_slots;
+  struct kql_val *decl_defaults;
+  uint32_t ndecl;
+  int mid_slot; /* with_match_id, or -1 */
+};
+struct kql_op *kql_op_scan(struct kql_query *q,
+                           const struct kql_scan_spec *spec);
+/* partition by Column: the rows grouped by key_slot's value, then the
+ * subquery run per group (kql_run_partition). */
+struct kql_partition_spec {
+  struct kql_tab *sub;
+  bool named; /* { query }: the group is the table named name */
+  const char *name;
+  uint32_t nlets;
+  int key_slot;
+  struct kql_table *in; /* columns of the input */
+  int *in_slots;
+  int *res_slots; /* per result column: the output slot */
+  uint32_t nres;
+};
+struct kql_op *kql_op_partition(struct kql_query *q,
+                                const struct kql_partition_spec *spec);
+/* kql_run_partition - the subquery over one group's table. */
+struct kql_table *kql_run_partition(struct kql_run *run,
+                                    const struct kql_partition_spec *spec,
+                                    struct kql_table *group);
+/* reduce by text: Pattern, Count, Representative into the three slots. */
+struct kql_op *kql_op_reduce(struct kql_query *q, struct kql_node *text,
+                             double threshold, const char *seps,
+                             const int out_slots[3]);
+/* rows_near: rows within before/after rows of one where pred holds. */
+struct kql_op *kql_op_rowsnear(struct kql_query *q, struct kql_node *pred,
+                               int64_t before, int64_t after);
 struct kql_op *kql_op_write(struct kql_query *q);
 struct kql_op *kql_op_collect(struct kql_query *q, struct kql_table *t);
 

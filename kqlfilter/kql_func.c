@@ -16,9 +16,14 @@
 #include "kqlfilter/kql_func.h"
 
 #include <ctype.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#ifndef M_PI /* not in strict C11 (mingw-w64) */
+#define M_PI 3.14159265358979323846
+#endif
 
 /* ------------------------------------------------------------ helpers */
 
@@ -473,8 +478,21 @@ f_extract_all(struct kql_ctx *c, struct kql_node *n, struct kql_val *a,
     struct kql_val l = a[1];
     kql_dyn_force(c->a, &l);
     sel = kql_alloc(c->a, (l.n + 1) * sizeof *sel);
-    for (uint32_t i = 0; i < l.n; i++)
-      if (kql_get_long(&l.u.a[i], &sel[nsel])) nsel++;
+    for (uint32_t i = 0; i < l.n; i++) {
+      const struct kql_val *g = &l.u.a[i];
+      if (!g->null && g->t == KQL_T_STRING) {
+        /* a group by name */
+        for (int k = 1; k <= ng; k++) {
+          const char *gn = kql_regex_group_name(re, k);
+          if (gn && strlen(gn) == g->n && !memcmp(gn, g->u.s, g->n)) {
+            sel[nsel++] = k;
+            break;
+          }
+        }
+      } else if (kql_get_long(g, &sel[nsel])) {
+        nsel++;
+      }
+    }
   }
   long *caps = kql_alloc(c->a, (size_t)(2 * ng + 2) * sizeof *caps);
   uint32_t cap = 8, cnt = 0;
@@ -545,15 +563,25 @@ f_indexof(struct kql_ctx *c, struct kql_node *n, struct kql_val *a, uint32_t na,
     *out = kql_v_long(-1);
     return;
   }
-  size_t b0 = utf8_off(s.u.s, s.n, (size_t)start);
-  size_t lim = s.n; /* a match must start before start + length */
-  if (len >= 0 && start + len < cn)
-    lim = utf8_off(s.u.s, s.n, (size_t)(start + len));
-  for (size_t i = b0; i < lim && i + f.n <= s.n; i++) {
-    if (!memcmp(s.u.s + i, f.u.s, f.n) && --occ == 0) {
-      *out = kql_v_long((int64_t)utf8_count(s.u.s, i));
+  /* Each search looks at length characters from its start and the
+   * match must lie inside them; the next occurrence's search starts one
+   * character after the previous match. */
+  int64_t from = start;
+  while (from <= cn) {
+    size_t b0 = utf8_off(s.u.s, s.n, (size_t)from);
+    size_t lim = s.n;
+    if (len >= 0 && from + len < cn)
+      lim = utf8_off(s.u.s, s.n, (size_t)(from + len));
+    size_t i = b0;
+    while (i + f.n <= lim && memcmp(s.u.s + i, f.u.s, f.n) != 0)
+      i++;
+    if (i + f.n > lim) break;
+    int64_t at = (int64_t)utf8_count(s.u.s, i);
+    if (--occ == 0) {
+      *out = kql_v_long(at);
       return;
     }
+    from = at + 1;
   }
   *out = kql_v_long(-1);
 }
@@ -924,9 +952,10 @@ round_half_away(double x, int64_t digits)
   double p = pow(10.0, (double)digits);
   double v = x * p;
   double r = round(v);
-  /* 2.15 * 10 is 21.499999...: treat near-halves as halves. */
+  /* 2.15 * 10 is 21.499999...: treat near-halves (within a few units
+   * of the last place of v) as halves. */
   double frac = fabs(v - trunc(v));
-  if (fabs(frac - 0.5) < 1e-9 * fmax(1.0, fabs(v)))
+  if (fabs(frac - 0.5) < 8 * DBL_EPSILON * fmax(1.0, fabs(v)))
     r = trunc(v) + (v < 0 ? -1 : 1);
   return r / p;
 }
@@ -1199,7 +1228,7 @@ static const struct kql_fn fns[] = {
     {"around", 3, 3, KQL_T_BOOL, 0, f_around},
     {"array_concat", 1, 255, KQL_T_DYNAMIC, 0, kql_f_array_concat},
     {"array_iff", 3, 3, KQL_T_DYNAMIC, 0, kql_f_array_iff},
-    {"array_index_of", 2, 4, KQL_T_LONG, 0, kql_f_array_index_of},
+    {"array_index_of", 2, 5, KQL_T_LONG, 0, kql_f_array_index_of},
     {"array_length", 1, 1, KQL_T_LONG, 0, kql_f_array_length},
     {"array_reverse", 1, 1, KQL_T_DYNAMIC, 0, kql_f_array_reverse},
     {"array_rotate_left", 2, 2, KQL_T_DYNAMIC, 0, kql_f_array_rotate_left},
@@ -1392,6 +1421,9 @@ static const struct {
     {fns, NULL},
     {kql_geo_fns, &kql_geo_nfns},
     {kql_series_fns, &kql_series_nfns},
+    {kql_text_fns, &kql_text_nfns},
+    {kql_net_fns, &kql_net_nfns},
+    {kql_math_fns, &kql_math_nfns},
 };
 
 static size_t

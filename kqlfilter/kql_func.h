@@ -3,7 +3,11 @@
  *
  * Every function has the kql_fn_impl signature (kql_exec.h). The table
  * lives in kql_func.c; date/time functions in kql_func_time.c; dynamic,
- * network, hashing and encoding functions in kql_func_dyn.c.
+ * network, hashing and encoding functions in kql_func_dyn.c. Families
+ * with tables of their own: kql_func_series.c (series_*, range),
+ * kql_func_text.c (more strings, compression, punycode),
+ * kql_func_net.c (IPv6), kql_func_math.c (statistics, units),
+ * kql_func_geo.c.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -108,5 +112,16 @@ extern const struct kql_fn kql_geo_fns[];
 extern const size_t kql_geo_nfns;
 extern const struct kql_fn kql_series_fns[];
 extern const size_t kql_series_nfns;
+extern const struct kql_fn kql_text_fns[]; /* kql_func_text.c */
+extern const size_t kql_text_nfns;
+extern const struct kql_fn kql_net_fns[]; /* kql_func_net.c */
+extern const size_t kql_net_nfns;
+extern const struct kql_fn kql_math_fns[]; /* kql_func_math.c */
+extern const size_t kql_math_nfns;
+
+/* IPv6 or IPv4 text (IPv4-mapped, prefix 96 + p) as 16 bytes and a
+ * prefix length; kql_ip6_in: ip lies in net/prefix (kql_func_net.c). */
+bool kql_ip6_parse(const char *s, size_t n, uint8_t bytes[16], int *prefix);
+bool kql_ip6_in(const uint8_t ip[16], const uint8_t net[16], int prefix);
 
 #endif

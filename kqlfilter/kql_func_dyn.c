@@ -271,17 +271,18 @@ KQL_FN(kql_f_array_index_of)
     *out = kql_v_null(KQL_T_LONG);
     return;
   }
-  int64_t start = 0, len = -1;
+  int64_t start = 0, len = -1, occ = 1;
   if (na > 2 && !kql_fn_long(&a[2], &start)) start = 0;
   if (na > 3 && !kql_fn_long(&a[3], &len)) len = -1;
+  if (na > 4 && !kql_fn_long(&a[4], &occ)) occ = 1;
   if (start < 0) start += x.n;
   if (start < 0) start = 0;
   int64_t end = len < 0 ? x.n : start + len;
   if (end > x.n) end = x.n;
-  for (int64_t i = start; i < end; i++) {
+  for (int64_t i = start; i < end && occ > 0; i++) {
     struct kql_val r;
     kql_binop(c, KQL_OP_EQ, &x.u.a[i], &a[1], &r);
-    if (!r.null && r.u.b) {
+    if (!r.null && r.u.b && --occ == 0) {
       *out = kql_v_long(i);
       return;
     }
@@ -760,7 +761,7 @@ KQL_FN(kql_f_ipv4_compare)
   }
   int p = p1 < p2 ? p1 : p2;
   int64_t pm;
-  if (na > 2 && kql_fn_long(&a[2], &pm) && pm >= 0 && pm <= 32) p = (int)pm;
+  if (na > 2 && kql_fn_long(&a[2], &pm) && pm >= 0 && pm < p) p = (int)pm;
   uint32_t m = mask_of(p);
   x &= m;
   y &= m;

@@ -1,5 +1,6 @@
 /*
- * kql_op_parse.c - the parse operator (kinds simple, relaxed, regex).
+ * kql_op_parse.c - the parse and parse-where operators (kinds simple,
+ * relaxed, regex).
  *
  * The pattern becomes one regex anchored at the start: constants match
  * literally (regex kind: as regex text), '*' and each column match
@@ -7,6 +8,7 @@
  * are then converted to their declared types: in simple mode one failed
  * conversion fails the whole match (all columns null), in relaxed mode
  * only that column is null. A string column that did not match is "".
+ * parse-where drops the rows that do not match or fail a conversion.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -24,6 +26,7 @@ struct parse_st {
   uint8_t *types;
   int ngroups;
   int kind;
+  bool drop; /* parse-where */
   long *caps;
 };
 
@@ -46,6 +49,7 @@ parse_row(struct kql_op *op, struct kql_row *r)
   struct kql_val s =
       v.t == KQL_T_STRING && !v.null ? v : kql_to_string(c.a, &v);
   if (!kql_regex_search(st->re, s.u.s, s.n, 0, st->caps)) {
+    if (st->drop) return;
     set_nulls(st, r);
     kql_push(op, r);
     return;
@@ -56,7 +60,8 @@ parse_row(struct kql_op *op, struct kql_row *r)
         b >= 0 ? kql_v_str(s.u.s + b, (size_t)(e - b)) : kql_v_str("", 0);
     struct kql_val cv =
         st->types[g] == KQL_T_STRING ? t : kql_convert(c.a, &t, st->types[g]);
-    if (cv.null && st->kind == 0) {
+    if (cv.null && (st->kind == 0 || st->drop)) {
+      if (st->drop) return;
       set_nulls(st, r);
       kql_push(op, r);
       return;
@@ -153,6 +158,7 @@ kql_op_parse(struct kql_query *q, struct kql_tab *t, int *slots)
   st->subject = t->subject;
   st->re = rx;
   st->kind = t->pkind;
+  st->drop = t->drop;
   st->ngroups = kql_regex_ngroups(rx);
   st->slots = kql_xcalloc((size_t)st->ngroups + 1, sizeof *st->slots);
   st->types = kql_xcalloc((size_t)st->ngroups + 1, 1);

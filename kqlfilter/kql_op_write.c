@@ -158,12 +158,19 @@ kql_write_row(struct kql_query *q, struct kql_row *r)
   for (uint32_t c = 0; c < nc; c++) {
     struct kql_col *col = &q->out.cols[c];
     if (done[c]) continue;
-    if (col->kind == KQL_COL_STAR) {
-      write_star(q, col, r, done);
-      continue;
-    }
-    if (col->kind == KQL_COL_SPREAD) {
-      write_spread(q, col, r);
+    if (col->kind != KQL_COL_NAMED) {
+      if (col->kind == KQL_COL_STAR) {
+        write_star(q, col, r, done);
+      } else if (col->kind == KQL_COL_SPREAD) {
+        write_spread(q, col, r);
+      } else { /* MEMBER */
+        struct kql_val m;
+        jw_key(w, col->name);
+        if (!kql_dyn_member(&q->rowmem, &r->v[col->slot], col->key,
+                            strlen(col->key), &m))
+          m = kql_v_null(KQL_T_DYNAMIC);
+        kql_write_val(w, &m);
+      }
       continue;
     }
     jw_key(w, col->name);

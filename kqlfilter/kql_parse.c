@@ -5,9 +5,11 @@
  * A file holds let statements and one or more standing queries; queries
  * end at ';', at the end of the text, or at an empty line (the original
  * tool's paragraphs). A query may start with any table name (the input
- * stream), a let table, datatable(), print or range. Every node keeps
- * its byte span for caret errors; only the first error is kept. Names
- * are resolved later, in kql_bind.c. Grammar notes: kql.md sections 1, 4.
+ * stream), a let table, a tabular function call, datatable(), print or
+ * range, or with no source at all: a leading operator and its arguments
+ * read the input stream. Every node keeps its byte span for caret
+ * errors; only the first error is kept. Names are resolved later, in
+ * kql_bind.c. Grammar notes: kql.md sections 1, 4.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -1223,6 +1225,40 @@ parse_option(struct P *p, char **name, char **value, const char *const *allowed)
 
 static struct kql_table *parse_datatable(struct P *p);
 
+/* A plugin's arguments: expressions, or name = expression (named
+ * arguments become ASSIGN nodes). p->tok is '('. */
+static bool
+parse_plugin_args(struct P *p, struct kql_node *call)
+{
+  next(p);
+  while (!is_punct(p, ")") && !failed(p)) {
+    struct kql_node *a;
+    struct kql_token nx = peek_after(p, &p->tok);
+    if (p->tok.type == KQL_TOK_IDENT && tok_is(p, &nx, KQL_TOK_PUNCT, "=")) {
+      a = node(p, KQL_N_ASSIGN, tloc(&p->tok));
+      a->name = tok_text(p, &p->tok);
+      a->nlen = p->tok.end - p->tok.start;
+      next(p);
+      next(p);
+      struct kql_node *v = parse_expr(p);
+      if (!v) return false;
+      add_kid(p, a, v);
+    } else {
+      a = parse_expr(p);
+      if (!a) return false;
+    }
+    add_kid(p, call, a);
+    if (is_punct(p, ","))
+      next(p);
+    else if (!is_punct(p, ")")) {
+      expected(p, "',' or ')'");
+      return false;
+    }
+  }
+  call->loc.end = p->tok.end;
+  return expect_punct(p, ")");
+}
+
 static bool
 parse_parse_op(struct P *p, struct kql_tab *t)
 {
@@ -1292,6 +1328,298 @@ parse_parse_op(struct P *p, struct kql_tab *t)
   t->items = kql_alloc(p->a, (items.n ? items.n : 1) * sizeof *t->items);
   for (uint32_t i = 0; i < items.n; i++)
     t->items[i] = *(struct kql_pitem *)items.v[i];
+  return true;
+}
+
+/* scan [with_match_id = Name] [declare (Col: type [= default], ...)]
+ * with (step Name [output = all | last | none] : Cond
+ *       [=> Col = Expr, ...]; ...) */
+static bool
+parse_scan(struct P *p, struct kql_tab *t)
+{
+  char *on, *ov;
+  static const char *const sopts[] = {"with_match_id", NULL};
+  while (parse_option(p, &on, &ov, sopts))
+    if (!strcmp(on, "with_match_id")) t->name = ov;
+  struct vec items = {0};
+  if (is_word(p, "declare")) {
+    next(p);
+    if (!expect_punct(p, "(")) return false;
+    while (!is_punct(p, ")") && !failed(p)) {
+      struct kql_pitem *it = kql_zalloc(p->a, sizeof *it);
+      it->is_col = true;
+      if (!parse_name(p, &it->text, &it->loc)) return false;
+      it->n = (uint32_t)strlen(it->text);
+      if (!expect_punct(p, ":")) return false;
+      int ty =
+          p->tok.type == KQL_TOK_IDENT
+              ? kql_type_parse(p->s + p->tok.start, p->tok.end - p->tok.start)
+              : -1;
+      if (ty < 0) {
+        expected(p, "a type name");
+        return false;
+      }
+      it->type = ty;
+      next(p);
+      struct kql_node *def = NULL;
+      if (is_punct(p, "=")) {
+        next(p);
+        if (!(def = parse_expr(p))) return false;
+      }
+      vpush(p, &items, it);
+      tab_push_by(p, t, def);
+      if (is_punct(p, ","))
+        next(p);
+      else if (!is_punct(p, ")")) {
+        expected(p, "',' or ')'");
+        return false;
+      }
+    }
+    next(p);
+  }
+  t->nitems = items.n;
+  t->items = kql_alloc(p->a, (items.n + 1) * sizeof *t->items);
+  for (uint32_t i = 0; i < items.n; i++)
+    t->items[i] = *(struct kql_pitem *)items.v[i];
+  if (!is_word(p, "with")) {
+    expected(p, "'with'");
+    return false;
+  }
+  next(p);
+  if (!expect_punct(p, "(")) return false;
+  struct vec steps = {0};
+  while (is_word(p, "step") && !failed(p)) {
+    struct kql_step *st = kql_zalloc(p->a, sizeof *st);
+    st->loc = tloc(&p->tok);
+    next(p);
+    struct kql_loc nl;
+    if (!parse_name(p, &st->name, &nl)) return false;
+    if (is_word(p, "output")) {
+      next(p);
+      if (!expect_punct(p, "=")) return false;
+      st->output = is_word(p, "all")    ? 0
+                   : is_word(p, "last") ? 1
+                   : is_word(p, "none") ? 2
+                                        : -1;
+      if (st->output < 0) {
+        expected(p, "all, last or none");
+        return false;
+      }
+      next(p);
+    }
+    if (!expect_punct(p, ":")) return false;
+    if (!(st->cond = parse_expr(p))) return false;
+    if (is_punct(p, "=>")) {
+      next(p);
+      struct kql_tab tmp;
+      memset(&tmp, 0, sizeof tmp);
+      if (!parse_assign_list(p, &tmp, false)) return false;
+      st->assign = tmp.e;
+      st->nassign = tmp.ne;
+    }
+    if (!expect_punct(p, ";")) return false;
+    vpush(p, &steps, st);
+  }
+  if (!steps.n) {
+    expected(p, "'step'");
+    return false;
+  }
+  if (!expect_punct(p, ")")) return false;
+  t->nsteps = steps.n;
+  t->steps = kql_alloc(p->a, steps.n * sizeof *t->steps);
+  for (uint32_t i = 0; i < steps.n; i++)
+    t->steps[i] = *(struct kql_step *)steps.v[i];
+  return true;
+}
+
+/* top-nested [N] of [Name =] Expr by [Name =] Agg [asc | desc]
+ * [, top-nested ...] */
+static bool
+parse_top_nested(struct P *p, struct kql_tab *t)
+{
+  struct vec keys = {0};
+  for (;;) {
+    struct kql_sortkey *k = kql_zalloc(p->a, sizeof *k);
+    k->desc = true;
+    if (!is_word(p, "of")) {
+      k->e = parse_add(p);
+      if (!k->e) return false;
+    }
+    if (!is_word(p, "of")) {
+      expected(p, "'of'");
+      return false;
+    }
+    next(p);
+    struct kql_node *key = parse_assign(p);
+    if (!key) return false;
+    if (is_word(p, "with")) {
+      err_at(p, tloc(&p->tok), "top-nested 'with others' is not supported");
+      return false;
+    }
+    if (!is_word(p, "by")) {
+      expected(p, "'by'");
+      return false;
+    }
+    next(p);
+    struct kql_node *agg = parse_assign(p);
+    if (!agg) return false;
+    if (is_word(p, "asc") || is_word(p, "desc")) {
+      k->desc = is_word(p, "desc");
+      next(p);
+    }
+    tab_push_e(p, t, key);
+    tab_push_by(p, t, agg);
+    vpush(p, &keys, k);
+    /* , top-nested ... */
+    if (!is_punct(p, ",")) break;
+    struct kql_token a = peek_after(p, &p->tok);
+    struct kql_token b = peek_after(p, &a);
+    struct kql_token c = peek_after(p, &b);
+    if (!tok_is(p, &a, KQL_TOK_IDENT, "top") ||
+        !tok_is(p, &b, KQL_TOK_PUNCT, "-") ||
+        !tok_is(p, &c, KQL_TOK_IDENT, "nested"))
+      break;
+    p->tok = c;
+    next(p);
+  }
+  t->nkeys = keys.n;
+  t->keys = kql_alloc(p->a, (keys.n + 1) * sizeof *t->keys);
+  for (uint32_t i = 0; i < keys.n; i++)
+    t->keys[i] = *(struct kql_sortkey *)keys.v[i];
+  return true;
+}
+
+/* make-series [kind=nonempty] [Name =] Agg [default = v], ...
+ * on Axis [from F] [to T] step S | on Axis in range(F, T, S)
+ * [by [Name =] Expr, ...] */
+static bool
+parse_make_series(struct P *p, struct kql_tab *t)
+{
+  char *on, *ov;
+  static const char *const opts[] = {"kind", NULL};
+  while (parse_option(p, &on, &ov, opts))
+    if (!strcmp(on, "kind")) t->pkind = !strcmp(ov, "nonempty");
+  for (;;) {
+    struct kql_node *a = parse_assign(p);
+    if (!a) return false;
+    if (is_word(p, "default")) {
+      next(p);
+      if (!expect_punct(p, "=")) return false;
+      struct kql_node *d = parse_expr(p);
+      if (!d) return false;
+      add_kid(p, a, d);
+    }
+    tab_push_e(p, t, a);
+    if (!is_punct(p, ",")) break;
+    next(p);
+  }
+  if (!is_word(p, "on")) {
+    expected(p, "'on'");
+    return false;
+  }
+  next(p);
+  t->subject = parse_add(p);
+  if (!t->subject) return false;
+  if (is_word(p, "in")) {
+    next(p);
+    if (!is_word(p, "range")) {
+      expected(p, "'range'");
+      return false;
+    }
+    next(p);
+    struct kql_node *r = node(p, KQL_N_CALL, tloc(&p->tok));
+    if (!parse_list(p, r)) return false;
+    if (r->nkids != 3) {
+      err_at(p, r->loc, "expected range(start, stop, step)");
+      return false;
+    }
+    t->from = r->kids[0];
+    t->to = r->kids[1];
+    t->step = r->kids[2];
+  } else {
+    if (is_word(p, "from")) {
+      next(p);
+      if (!(t->from = parse_add(p))) return false;
+    }
+    if (is_word(p, "to")) {
+      next(p);
+      if (!(t->to = parse_add(p))) return false;
+    }
+    if (!is_word(p, "step")) {
+      expected(p, "'step'");
+      return false;
+    }
+    next(p);
+    if (!(t->step = parse_add(p))) return false;
+  }
+  if (is_word(p, "by")) {
+    next(p);
+    if (!parse_assign_list(p, t, true)) return false;
+  }
+  return true;
+}
+
+/* parse-kv Expr as (Key:type, ...) [with (name = value, ...)] */
+static bool
+parse_parsekv(struct P *p, struct kql_tab *t)
+{
+  t->subject = parse_expr(p);
+  if (!t->subject) return false;
+  if (!is_word(p, "as")) {
+    expected(p, "'as'");
+    return false;
+  }
+  next(p);
+  if (!expect_punct(p, "(")) return false;
+  struct vec items = {0};
+  while (!is_punct(p, ")") && !failed(p)) {
+    struct kql_pitem *it = kql_zalloc(p->a, sizeof *it);
+    it->is_col = true;
+    it->loc = tloc(&p->tok);
+    if (!parse_name(p, &it->text, &it->loc)) return false;
+    it->n = (uint32_t)strlen(it->text);
+    it->type = KQL_T_STRING;
+    if (is_punct(p, ":")) {
+      next(p);
+      int ty =
+          p->tok.type == KQL_TOK_IDENT
+              ? kql_type_parse(p->s + p->tok.start, p->tok.end - p->tok.start)
+              : -1;
+      if (ty < 0) {
+        expected(p, "a type name");
+        return false;
+      }
+      it->type = ty;
+      next(p);
+    }
+    vpush(p, &items, it);
+    if (is_punct(p, ","))
+      next(p);
+    else if (!is_punct(p, ")")) {
+      expected(p, "',' or ')'");
+      return false;
+    }
+  }
+  next(p);
+  t->nitems = items.n;
+  t->items = kql_alloc(p->a, (items.n ? items.n : 1) * sizeof *t->items);
+  for (uint32_t i = 0; i < items.n; i++)
+    t->items[i] = *(struct kql_pitem *)items.v[i];
+  if (!is_word(p, "with")) return true;
+  next(p);
+  struct kql_node *opts = node(p, KQL_N_CALL, tloc(&p->tok));
+  if (!is_punct(p, "(")) {
+    expected(p, "'('");
+    return false;
+  }
+  if (!parse_plugin_args(p, opts)) return false;
+  for (uint32_t i = 0; i < opts->nkids; i++) {
+    if (opts->kids[i]->kind != KQL_N_ASSIGN) {
+      err_at(p, opts->kids[i]->loc, "expected name = value");
+      return false;
+    }
+    tab_push_e(p, t, opts->kids[i]);
+  }
   return true;
 }
 
@@ -1438,8 +1766,48 @@ op_word(struct P *p, char *out, size_t cap, struct kql_loc *loc)
 
 static const char *const op_names =
     "where, extend, project, project-away, project-keep, project-rename, "
-    "project-reorder, take, limit, parse, mv-expand, summarize, count, "
-    "distinct, top, sort, order, join, lookup, union, evaluate";
+    "project-reorder, project-by-names, take, limit, parse, parse-where, "
+    "parse-kv, mv-expand, mv-apply, summarize, count, distinct, top, "
+    "top-nested, sort, order, join, lookup, union, evaluate, make-series, "
+    "reduce, scan, partition, invoke, as";
+
+/* Tabular operators that may open a query without a table name: the
+ * input stream is implied (some-tool | kqlfilter 'where x > 5'). */
+static const char *const lead_ops[] = {
+    "as",           "count",          "distinct",
+    "evaluate",     "extend",         "filter",
+    "invoke",       "join",           "limit",
+    "lookup",       "make-series",    "mv-apply",
+    "mv-expand",    "order",          "parse",
+    "parse-kv",     "parse-where",    "partition",
+    "project",      "project-away",   "project-by-names",
+    "project-keep", "project-rename", "project-reorder",
+    "reduce",       "scan",           "serialize",
+    "sort",         "summarize",      "take",
+    "top",          "top-nested",     "union",
+    "where"};
+
+/* The query starts with an operator word followed by its arguments
+ * (not by '|', ';' or the end): the stream is the source. */
+static bool
+leading_operator(struct P *p)
+{
+  char w[64];
+  struct kql_loc loc;
+  struct kql_token save = p->tok;
+  size_t n = op_word(p, w, sizeof w, &loc);
+  struct kql_token after = p->tok;
+  p->tok = save;
+  if (!n) return false;
+  if (after.type == KQL_TOK_EOF || after.blank_before ||
+      tok_is(p, &after, KQL_TOK_PUNCT, "|") ||
+      tok_is(p, &after, KQL_TOK_PUNCT, ";") ||
+      tok_is(p, &after, KQL_TOK_PUNCT, ")"))
+    return false;
+  for (size_t i = 0; i < sizeof lead_ops / sizeof lead_ops[0]; i++)
+    if (!strcmp(w, lead_ops[i])) return true;
+  return false;
+}
 
 static struct kql_tab *
 parse_stage(struct P *p)
@@ -1477,6 +1845,15 @@ parse_stage(struct P *p)
                               : KQL_TAB_PROJECT_REORDER,
                 loc);
     if (!parse_pattern_list(p, t)) return NULL;
+  } else if (!strcmp(w, "project-by-names")) {
+    t = tab_new(p, KQL_TAB_PROJECT_BY_NAMES, loc);
+    for (;;) {
+      struct kql_node *e = parse_expr(p);
+      if (!e) return NULL;
+      tab_push_e(p, t, e);
+      if (!is_punct(p, ",")) break;
+      next(p);
+    }
   } else if (!strcmp(w, "project-rename")) {
     t = tab_new(p, KQL_TAB_PROJECT_RENAME, loc);
     if (!parse_assign_list(p, t, false)) return NULL;
@@ -1489,12 +1866,41 @@ parse_stage(struct P *p)
     t = tab_new(p, KQL_TAB_TAKE, loc);
     t->count = parse_expr(p);
     if (!t->count) return NULL;
-  } else if (!strcmp(w, "parse")) {
+  } else if (!strcmp(w, "parse") || !strcmp(w, "parse-where")) {
     t = tab_new(p, KQL_TAB_PARSE, loc);
+    t->drop = w[5] == '-';
     if (!parse_parse_op(p, t)) return NULL;
+  } else if (!strcmp(w, "make-series")) {
+    t = tab_new(p, KQL_TAB_MAKE_SERIES, loc);
+    if (!parse_make_series(p, t)) return NULL;
+  } else if (!strcmp(w, "parse-kv")) {
+    t = tab_new(p, KQL_TAB_PARSE_KV, loc);
+    if (!parse_parsekv(p, t)) return NULL;
   } else if (!strcmp(w, "mv-expand")) {
     t = tab_new(p, KQL_TAB_MVEXPAND, loc);
     if (!parse_mvexpand(p, t)) return NULL;
+  } else if (!strcmp(w, "mv-apply")) {
+    /* mv-expand's list, then on ( subquery ): stages with no source */
+    t = tab_new(p, KQL_TAB_MV_APPLY, loc);
+    if (!parse_mvexpand(p, t)) return NULL;
+    if (!is_word(p, "on")) {
+      expected(p, "'on'");
+      return NULL;
+    }
+    next(p);
+    struct kql_loc sl = tloc(&p->tok);
+    if (!expect_punct(p, "(")) return NULL;
+    t->right = tab_new(p, KQL_TAB_TABLE, sl);
+    struct kql_tab *tail = t->right;
+    for (;;) {
+      if (is_punct(p, "|")) next(p);
+      struct kql_tab *st = parse_stage(p);
+      if (!st) return NULL;
+      tail->next = st;
+      tail = st;
+      if (!is_punct(p, "|")) break;
+    }
+    if (!expect_punct(p, ")")) return NULL;
   } else if (!strcmp(w, "summarize")) {
     t = tab_new(p, KQL_TAB_SUMMARIZE, loc);
     char *on, *ov;
@@ -1568,18 +1974,106 @@ parse_stage(struct P *p)
     t->srcs = (struct kql_tab **)srcs.v;
     t->nsrcs = srcs.n;
   } else if (!strcmp(w, "evaluate")) {
-    t = tab_new(p, KQL_TAB_BAGUNPACK, loc);
-    if (!is_word(p, "bag_unpack")) {
-      char d[64];
-      tok_desc(p, &p->tok, d, sizeof d);
-      err_at(p, tloc(&p->tok),
-             "evaluate plugin %s is not supported (bag_unpack is)", d);
+    char *on, *ov;
+    while (parse_option(p, &on, &ov, NULL))
+      ;
+    if (p->tok.type != KQL_TOK_IDENT) {
+      expected(p, "a plugin name");
       return NULL;
     }
-    struct kql_node *c = parse_expr(p);
+    struct kql_node *c = node(p, KQL_N_CALL, tloc(&p->tok));
+    c->name = tok_text(p, &p->tok);
+    c->nlen = p->tok.end - p->tok.start;
+    next(p);
+    if (!is_punct(p, "(")) {
+      expected(p, "'('");
+      return NULL;
+    }
+    if (!parse_plugin_args(p, c)) return NULL;
+    t = tab_new(
+        p, strcmp(c->name, "bag_unpack") ? KQL_TAB_PLUGIN : KQL_TAB_BAGUNPACK,
+        loc);
+    t->name = c->name;
+    tab_push_e(p, t, c);
+  } else if (!strcmp(w, "partition")) {
+    /* partition [hints] by Column ( stages ) | { query } */
+    t = tab_new(p, KQL_TAB_PARTITION, loc);
+    char *on, *ov;
+    while (parse_option(p, &on, &ov, NULL))
+      ;
+    if (!is_word(p, "by")) {
+      expected(p, "'by'");
+      return NULL;
+    }
+    next(p);
+    char *col;
+    struct kql_loc cl;
+    if (!parse_name(p, &col, &cl)) return NULL;
+    t->subject = node(p, KQL_N_NAME, cl);
+    t->subject->name = col;
+    t->subject->nlen = (uint32_t)strlen(col);
+    if (is_punct(p, "{")) {
+      next(p);
+      t->pkind = 1;
+      t->right = parse_tabular(p, false);
+      if (!t->right || !expect_punct(p, "}")) return NULL;
+    } else {
+      struct kql_loc sl = tloc(&p->tok);
+      if (!expect_punct(p, "(")) return NULL;
+      t->right = tab_new(p, KQL_TAB_TABLE, sl);
+      struct kql_tab *tail = t->right;
+      for (;;) {
+        if (is_punct(p, "|")) next(p);
+        struct kql_tab *st = parse_stage(p);
+        if (!st) return NULL;
+        tail->next = st;
+        tail = st;
+        if (!is_punct(p, "|")) break;
+      }
+      if (!expect_punct(p, ")")) return NULL;
+    }
+  } else if (!strcmp(w, "scan")) {
+    t = tab_new(p, KQL_TAB_SCAN, loc);
+    if (!parse_scan(p, t)) return NULL;
+  } else if (!strcmp(w, "top-nested")) {
+    t = tab_new(p, KQL_TAB_TOP_NESTED, loc);
+    if (!parse_top_nested(p, t)) return NULL;
+  } else if (!strcmp(w, "reduce")) {
+    /* reduce [kind=source] by Expr [with name = value, ...] */
+    t = tab_new(p, KQL_TAB_REDUCE, loc);
+    char *on, *ov;
+    static const char *const ropts[] = {"kind", NULL};
+    if (parse_option(p, &on, &ov, ropts)) {
+      err_at(p, loc, "reduce %s=%s is not supported", on, ov);
+      return NULL;
+    }
+    if (!is_word(p, "by")) {
+      expected(p, "'by'");
+      return NULL;
+    }
+    next(p);
+    t->subject = parse_expr(p);
+    if (!t->subject) return NULL;
+    if (is_word(p, "with")) {
+      next(p);
+      for (;;) {
+        struct kql_node *a = parse_assign(p);
+        if (!a) return NULL;
+        if (!a->name) {
+          err_at(p, a->loc, "expected name = value");
+          return NULL;
+        }
+        tab_push_e(p, t, a);
+        if (!is_punct(p, ",")) break;
+        next(p);
+      }
+    }
+  } else if (!strcmp(w, "invoke")) {
+    t = tab_new(p, KQL_TAB_INVOKE, loc);
+    struct kql_node *c = parse_postfix(p);
     if (!c) return NULL;
-    if (c->kind != KQL_N_CALL || c->nkids < 1) {
-      err_at(p, c->loc, "expected bag_unpack(column [, prefix])");
+    if (c->kind != KQL_N_CALL) {
+      err_at(p, c->loc, "expected a function call after invoke");
       return NULL;
     }
     tab_push_e(p, t, c);
@@ -1730,6 +2224,11 @@ parse_tabular(struct P *p, bool top)
     next(p);
     head = parse_tabular(p, false);
     if (!head || !expect_punct(p, ")")) return NULL;
+  } else if (top && p->tok.type == KQL_TOK_IDENT && leading_operator(p)) {
+    head = tab_new(p, KQL_TAB_SOURCE, loc);
+    struct kql_tab *st = parse_stage(p);
+    if (!st) return NULL;
+    head->next = st;
   } else if (p->tok.type == KQL_TOK_IDENT || is_punct(p, "[")) {
     char *name;
     struct kql_loc nl;
@@ -1743,9 +2242,17 @@ parse_tabular(struct P *p, bool top)
       head->name = name;
     }
     if (is_punct(p, "(") && l && l->kind == 2) {
-      /* a tabular function call: T() */
-      err_at(p, nl, "tabular functions are not supported");
-      return NULL;
+      /* a tabular function call: F(args); the binder runs it */
+      if (!l->tab) {
+        err_at(p, nl, "'%s' is a scalar function, not a table", name);
+        return NULL;
+      }
+      head->kind = KQL_TAB_TABLE;
+      struct kql_node *c = node(p, KQL_N_CALL, nl);
+      c->name = name;
+      c->nlen = (uint32_t)strlen(name);
+      parse_args(p, c);
+      tab_push_e(p, head, c);
     }
   } else {
     expected(p, "a table name or '|'");
@@ -1817,18 +2324,25 @@ parse_let(struct P *p)
       if (!parse_name(p, &pn, &pl)) return false;
       if (!expect_punct(p, ":")) return false;
       int ty = -1;
-      if (is_punct(p, "(") || is_punct(p, "*")) {
-        /* tabular parameter (T:(*)) */
-        err_at(p, tloc(&p->tok), "tabular parameters are not supported");
-        return false;
+      if (is_punct(p, "(")) {
+        /* a tabular parameter, T:(*) or T:(a:long, ...): the columns
+         * it needs are not checked */
+        int depth = 0;
+        do {
+          if (is_punct(p, "(")) depth++;
+          if (is_punct(p, ")")) depth--;
+          next(p);
+        } while (depth > 0 && p->tok.type != KQL_TOK_EOF && !failed(p));
+        ty = KQL_PARAM_TABLE;
+      } else {
+        if (p->tok.type == KQL_TOK_IDENT)
+          ty = kql_type_parse(p->s + p->tok.start, p->tok.end - p->tok.start);
+        if (ty < 0) {
+          expected(p, "a type name");
+          return false;
+        }
+        next(p);
       }
-      if (p->tok.type == KQL_TOK_IDENT)
-        ty = kql_type_parse(p->s + p->tok.start, p->tok.end - p->tok.start);
-      if (ty < 0) {
-        expected(p, "a type name");
-        return false;
-      }
-      next(p);
       struct kql_node *def = NULL;
       if (is_punct(p, "=")) {
         next(p);
@@ -1866,10 +2380,24 @@ parse_let(struct P *p)
     for (uint32_t i = 0; i < inner.n; i++)
       l.fn_lets[i] = *(struct kql_let *)inner.v[i];
     struct kql_token x = peek_after(p, &p->tok);
+    bool tparam = false; /* the body is a tabular parameter */
+    for (uint32_t i = 0; i < l.nparams && p->tok.type == KQL_TOK_IDENT; i++)
+      if (l.ptypes[i] == KQL_PARAM_TABLE &&
+          tok_is(p, &p->tok, KQL_TOK_IDENT, l.params[i]))
+        tparam = true;
+    struct kql_let *callee =
+        p->tok.type == KQL_TOK_IDENT && tok_is(p, &x, KQL_TOK_PUNCT, "(")
+            ? find_let(p, p->s + p->tok.start, p->tok.end - p->tok.start)
+            : NULL;
+    if (callee && (callee->kind != 2 || !callee->tab)) callee = NULL;
     if ((p->tok.type == KQL_TOK_IDENT && tok_is(p, &x, KQL_TOK_PUNCT, "|")) ||
-        is_word(p, "print") || is_word(p, "datatable") || is_word(p, "range")) {
-      err_at(p, tloc(&p->tok), "tabular functions are not supported");
-      return false;
+        tparam || callee || is_word(p, "print") || is_word(p, "datatable") ||
+        (is_word(p, "range") && !tok_is(p, &x, KQL_TOK_PUNCT, "("))) {
+      /* a tabular function */
+      l.tab = parse_tabular(p, false);
+      if (!l.tab || !expect_punct(p, "}")) return false;
+      add_let(p, &l);
+      return true;
     }
     l.expr = parse_expr(p);
     if (!l.expr || !expect_punct(p, "}")) return false;
@@ -1877,8 +2405,9 @@ parse_let(struct P *p)
     return true;
   }
   bool tabular =
-      is_word(p, "datatable") || is_word(p, "range") || is_word(p, "print") ||
-      is_word(p, "materialize") ||
+      is_word(p, "datatable") ||
+      (is_word(p, "range") && !tok_is(p, &a, KQL_TOK_PUNCT, "(")) ||
+      is_word(p, "print") || is_word(p, "materialize") ||
       (p->tok.type == KQL_TOK_IDENT && tok_is(p, &a, KQL_TOK_PUNCT, "|"));
   if (tabular) {
     if (is_word(p, "materialize")) {
