@@ -7,7 +7,7 @@
 # Exit 0 pass, 77 skip (no ../shared or python3), 1 fail.
 #
 # SPDX-License-Identifier: MIT
-FLOOR=285
+FLOOR=397
 top=$(cd "$(dirname "$0")/../.." && pwd)
 shared=${SHARED:-$top/../shared}
 bin=${BIN:-$top/bin}/kqlfilter
