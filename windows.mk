@@ -23,8 +23,9 @@ WIN_DEPS ?= $(CURDIR)/.deps-win
 # -static: libgcc, the dependency libraries and (for code that uses
 # <pthread.h>) winpthread go into the .exe, which then imports system
 # DLLs only (windows.md 1). shell32: CommandLineToArgvW (plat_init);
-# advapi32, tdh and rpcrt4 (UuidCreate): etwcat's ETW sessions.
-WIN_LIBS := -static -lshell32 -ladvapi32 -ltdh -lrpcrt4 -lpthread
+# advapi32, tdh and rpcrt4 (UuidCreate): etwcat's ETW sessions; bcrypt:
+# HMAC-SHA256 (lib/hmac_win.c).
+WIN_LIBS := -static -lshell32 -ladvapi32 -ltdh -lrpcrt4 -lbcrypt -lpthread
 # pkg-config sees only the Windows libraries: the cache and Debian's
 # mingw packages (zlib: libz-mingw-w64-dev).
 WIN_PC_PATH := $(WIN_DEPS)/lib/pkgconfig:/usr/x86_64-w64-mingw32/lib/pkgconfig
@@ -33,9 +34,13 @@ WIN_PKG_CONFIG := env PKG_CONFIG_LIBDIR=$(WIN_PC_PATH) pkg-config --static
 # functions as msvcrt's rules (no %zu, %lld), although platform.h selects
 # the C99 stdio; the same strings are checked by the native build.
 WIN_CFLAGS := -I$(WIN_DEPS)/include -DCURL_STATICLIB -Wno-format
+# The Makefile links blobsink with OpenSSL's -lcrypto; on Windows the
+# HMAC comes from bcrypt (in WIN_LIBS), so its list is given here.
+WIN_BLOB_LIBS = $(shell $(WIN_PKG_CONFIG) --libs jansson libcurl zlib \
+  2>/dev/null)
 WIN_MAKE = $(MAKE) TARGET_SYSTEM=Windows_NT CC=$(WIN_CC) BIN=$(WIN_BIN) \
   SAN= PKG_CONFIG="$(WIN_PKG_CONFIG)" LIBS_EXTRA="$(WIN_LIBS)" \
-  CFLAGS="$(WIN_CFLAGS)"
+  CFLAGS="$(WIN_CFLAGS)" blobsink_LIBS="$(WIN_BLOB_LIBS)"
 
 .PHONY: windows windows-etwcat windows-deps windows-gen check-windows
 
@@ -45,8 +50,10 @@ windows-gen:
 windows-deps:
 	build-aux/windows-deps.sh $(WIN_DEPS)
 
+# "+": WIN_MAKE hides $(MAKE) from make, which would otherwise not share
+# its job slots with the sub-make.
 windows: windows-deps windows-gen
-	$(WIN_MAKE) all
+	+$(WIN_MAKE) all
 
 # etwcat links only the lib/ modules it uses, so it builds even while
 # modules for the other programs are being written.
@@ -55,11 +62,11 @@ WIN_ETWCAT_LIB := $(wildcard lib/jsonw.c lib/log.c lib/utf16.c \
   lib/outfd_win.c lib/signals_win.c)
 
 windows-etwcat: windows-gen
-	$(WIN_MAKE) LIB_SRC="$(WIN_ETWCAT_LIB)" $(WIN_BIN)/etwcat.exe
+	+$(WIN_MAKE) LIB_SRC="$(WIN_ETWCAT_LIB)" $(WIN_BIN)/etwcat.exe
 
 # Unit tests and fuzz replays run as .exe files too; the test tools only
 # generate inputs, so the native ones serve (built here if missing).
 check-windows: windows
-	$(WIN_MAKE) tests replays
+	+$(WIN_MAKE) tests replays
 	$(MAKE) TARGET_SYSTEM= CC=cc SAN= tools
 	tests/windows/run.sh $(WIN_OUT)

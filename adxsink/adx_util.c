@@ -7,6 +7,8 @@
 #include "lib/platform.h"
 #include "adxsink/adx_util.h"
 
+#include "lib/clock.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -323,8 +325,7 @@ adx_now_s(void)
 void
 adx_utc_iso(char out[32])
 {
-  struct timespec ts;
-  timespec_get(&ts, TIME_UTC);
+  struct timespec ts = clock_wall();
   time_t t = ts.tv_sec;
   struct tm tm;
 #ifdef PLAT_WINDOWS

@@ -14,6 +14,8 @@
 #include "jsonsink/jsink.h"
 
 #include "lib/log.h"
+#include "lib/outfd.h"
+#include "lib/sink_fs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,10 +25,8 @@
 #include <sys/stat.h>
 #ifdef PLAT_WINDOWS
 #include <io.h>
-#define OUT_FLAGS (O_BINARY | O_NOINHERIT)
 #else
 #include <unistd.h>
-#define OUT_FLAGS O_CLOEXEC
 #endif
 
 int
@@ -45,19 +45,12 @@ jsink_stage_reserve(struct jsink *j, size_t n)
   return 0;
 }
 
-/* Write everything; -1 with errno on failure. */
+/* Write everything; -1 with errno on failure (EPIPE: the reader has
+ * gone, on every OS). */
 static int
 write_all(int fd, const char *p, size_t n)
 {
-  while (n) {
-    size_t chunk = n > (1u << 30) ? (1u << 30) : n;
-    long w = (long)write(fd, p, (unsigned)chunk);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return -1;
-    p += w;
-    n -= (size_t)w;
-  }
-  return 0;
+  return outfd_write_all(fd, p, n);
 }
 
 static const char *
@@ -71,10 +64,9 @@ static int
 file_name(const struct jsink *j, unsigned idx, char *out, size_t n)
 {
   if (idx == 0) return snprintf(out, n, "%s", j->path) < (int)n ? 0 : -1;
-  const char *slash = strrchr(j->path, '/');
-  const char *dot = strrchr(j->path, '.');
-  if (!dot || (slash && dot < slash) || dot == j->path ||
-      (slash && dot == slash + 1))
+  const char *base = sink_fs_basename(j->path);
+  const char *dot = strrchr(base, '.');
+  if (!dot || dot == base)
     return snprintf(out, n, "%s.%u", j->path, idx) < (int)n ? 0 : -1;
   int stem = (int)(dot - j->path);
   return snprintf(out, n, "%.*s.%u%s", stem, j->path, idx, dot) < (int)n ? 0
@@ -96,7 +88,7 @@ open_file(struct jsink *j)
       log_err("%s: name too long", j->path);
       return -1;
     }
-    j->fd = open(name, O_WRONLY | O_CREAT | O_TRUNC | OUT_FLAGS, 0644);
+    j->fd = sink_fs_open(name, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (j->fd < 0) {
       log_err("%s: %s", name, strerror(errno));
       return -1;

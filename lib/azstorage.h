@@ -8,7 +8,7 @@
  * UseDevelopmentStorage=true) into struct azs_account, which owns its
  * strings and the decoded key; azs_account_free() wipes the secrets.
  * Errors name the offending key, never a value. Signing
- * (lib/azstorage_auth.c, OpenSSL libcrypto) follows azure.md section 7
+ * (lib/azstorage_auth.c over lib/hmac.h) follows azure.md section 7
  * byte for byte: "/" + account + URL path as the resource, which doubles
  * the account for path-style URLs as Azure and Azurite expect.
  *

@@ -2,9 +2,10 @@
  * azstorage_auth.c - Azure Storage SharedKey signatures (see azstorage.h).
  *
  * The StringToSign comes from azs_string_to_sign() (lib/azstorage.c);
- * this file only signs it with HMAC-SHA256 (OpenSSL libcrypto) under the
- * decoded account key and base64-encodes the result. Kept apart so that
- * code needing only the parser links no crypto library.
+ * this file only signs it with HMAC-SHA256 (lib/hmac.h: OpenSSL on POSIX,
+ * CNG on Windows) under the decoded account key and base64-encodes the
+ * result. Kept apart so that code needing only the parser links no crypto
+ * library.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -12,9 +13,8 @@
 #include "lib/azstorage.h"
 
 #include "lib/base64.h"
+#include "lib/hmac.h"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,13 +28,10 @@ azs_sharedkey(const struct azs_account *a, const char *method, const char *url,
   long len = azs_string_to_sign(a->name, method, url, h, nh, content_length,
                                 sts, sizeof sts);
   if (len < 0) return -1;
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int maclen = 0;
-  if (!HMAC(EVP_sha256(), a->key, (int)a->key_len, (unsigned char *)sts,
-            (size_t)len, mac, &maclen))
-    return -1;
-  char sig[BASE64_ENCODED_LEN(EVP_MAX_MD_SIZE) + 1];
-  base64_encode(mac, maclen, sig);
+  unsigned char mac[HMAC_SHA256_LEN];
+  if (hmac_sha256(a->key, a->key_len, sts, (size_t)len, mac) != 0) return -1;
+  char sig[BASE64_ENCODED_LEN(HMAC_SHA256_LEN) + 1];
+  base64_encode(mac, sizeof mac, sig);
   int r = snprintf(out, n, "SharedKey %s:%s", a->name, sig);
   return r > 0 && (size_t)r < n ? 0 : -1;
 }

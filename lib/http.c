@@ -7,6 +7,7 @@
 #include "lib/http.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,11 +281,31 @@ header_list(const struct http_request *rq, bool *ok)
   return list;
 }
 
+/* OpenSSL reads --cacert before connecting, Schannel only after the
+ * handshake (a plain-HTTP peer then looks like a transient TLS failure):
+ * check it here so that a missing CA file is the same permanent error
+ * with every TLS backend. */
+static bool
+cacert_missing(const struct http_client *c, const char *url,
+               struct http_response *rs)
+{
+  if (!c->cacert || strncmp(url, "https:", 6) != 0) return false;
+  FILE *f = fopen(c->cacert, "rb");
+  if (f) {
+    fclose(f);
+    return false;
+  }
+  snprintf(rs->error, sizeof rs->error, "cannot read CA file %s: %s", c->cacert,
+           strerror(errno));
+  return true;
+}
+
 int
 http_perform(struct http_client *c, const struct http_request *rq,
              struct http_response *rs)
 {
   memset(rs, 0, sizeof *rs);
+  if (cacert_missing(c, rq->url, rs)) return -1;
   struct xfer x;
   memset(&x, 0, sizeof x);
   x.rq = rq;
@@ -356,7 +377,13 @@ http_perform(struct http_client *c, const struct http_request *rq,
   }
   rs->cancelled = x.cancelled;
   rs->transient = !x.cancelled && transient_code(rc);
-  snprintf(rs->error, sizeof rs->error, "%s",
+  /* Each TLS backend words a refused certificate its own way (Schannel:
+   * "CertGetCertificateChain trust error ..."): say it plainly first. */
+  int k = 0;
+  if (rc == CURLE_PEER_FAILED_VERIFICATION && !x.cancelled)
+    k = snprintf(rs->error, sizeof rs->error,
+                 "server certificate not trusted: ");
+  snprintf(rs->error + k, sizeof rs->error - (size_t)k, "%s",
            x.cancelled    ? "cancelled at shutdown"
            : c->errbuf[0] ? c->errbuf
                           : curl_easy_strerror(rc));

@@ -4,16 +4,26 @@
  * Ctrl-C, Ctrl-Break and console close arrive on a thread the system
  * creates; the handler counts them and sets an event that sig_wait_fd()
  * waits on. Anonymous pipes cannot be waited on, so a pipe is polled with
- * PeekNamedPipe in short steps; files are always ready. Not built or run
- * on the Linux machines; keep it small.
+ * PeekNamedPipe in short steps; files are always ready.
+ *
+ * Some pipes cannot be peeked: a socket handed over as stdin, and every
+ * Unix pipe or FIFO a program gets under Wine (ERROR_NOT_SUPPORTED). A
+ * read() on them would block through Ctrl-C and flush deadlines, so
+ * sig_input_begin() puts a relay in between: a thread copies the input
+ * with blocking reads into an anonymous pipe of our own, whose read end
+ * takes over the descriptor and can be peeked. The thread owns its
+ * handles and ends when the input ends or its pipe's reader has gone;
+ * when the input never ends it stays blocked until the process exits.
  *
  * SPDX-License-Identifier: MIT
  */
 #include "lib/platform.h"
 #include "lib/signals.h"
 
+#include <fcntl.h>
 #include <io.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <windows.h>
 
 static atomic_int count;
@@ -93,16 +103,86 @@ sig_block_thread(void)
   /* Console control events never interrupt other threads. */
 }
 
+/* The relay in use: the caller's descriptor, and a duplicate of the
+ * original one that sig_input_end puts back. */
+static int relay_fd = -1, relay_saved = -1;
+
+struct relay {
+  HANDLE src; /* a duplicate of the original input handle */
+  HANDLE dst; /* the write end of our pipe */
+  char buf[65536];
+};
+
+static DWORD WINAPI
+relay_main(void *arg)
+{
+  struct relay *r = arg;
+  for (;;) {
+    DWORD got = 0, put = 0;
+    if (!ReadFile(r->src, r->buf, sizeof r->buf, &got, NULL) || got == 0)
+      break; /* end of input (or a read error, which ends it too) */
+    for (DWORD off = 0; off < got; off += put)
+      if (!WriteFile(r->dst, r->buf + off, got - off, &put, NULL)) goto done;
+  }
+done:
+  CloseHandle(r->dst); /* the reader drains the pipe, then sees EOF */
+  CloseHandle(r->src);
+  free(r);
+  return 0;
+}
+
 void
 sig_input_begin(int fd)
 {
-  (void)fd;
+  HANDLE h = fd >= 0 ? (HANDLE)_get_osfhandle(fd) : INVALID_HANDLE_VALUE;
+  DWORD avail;
+  if (relay_fd >= 0 || h == INVALID_HANDLE_VALUE ||
+      GetFileType(h) != FILE_TYPE_PIPE ||
+      PeekNamedPipe(h, NULL, 0, NULL, &avail, NULL) ||
+      GetLastError() == ERROR_BROKEN_PIPE)
+    return; /* a file, a peekable pipe, or a pipe already at its end */
+  struct relay *r = calloc(1, sizeof *r);
+  HANDLE self = GetCurrentProcess(), rd = NULL;
+  int saved = -1, nfd = -1;
+  if (!r ||
+      !DuplicateHandle(self, h, self, &r->src, 0, FALSE,
+                       DUPLICATE_SAME_ACCESS) ||
+      !CreatePipe(&rd, &r->dst, NULL, 1u << 20))
+    goto fail;
+  nfd = _open_osfhandle((intptr_t)rd, _O_RDONLY | _O_BINARY);
+  if (nfd < 0) goto fail;
+  rd = NULL; /* nfd owns it */
+  saved = _dup(fd);
+  if (saved < 0 || _dup2(nfd, fd) != 0) goto fail;
+  /* _dup makes an inheritable handle; children must not get it. */
+  SetHandleInformation((HANDLE)_get_osfhandle(saved), HANDLE_FLAG_INHERIT, 0);
+  HANDLE th = CreateThread(NULL, 0, relay_main, r, 0, NULL);
+  if (!th) {
+    (void)_dup2(saved, fd);
+    goto fail;
+  }
+  CloseHandle(th);
+  _close(nfd);
+  relay_fd = fd;
+  relay_saved = saved;
+  return;
+fail: /* no relay: reads block, as they would without one */
+  if (saved >= 0) _close(saved);
+  if (nfd >= 0) _close(nfd);
+  if (rd) CloseHandle(rd);
+  if (r && r->dst) CloseHandle(r->dst);
+  if (r && r->src) CloseHandle(r->src);
+  free(r);
 }
 
 void
 sig_input_end(int fd)
 {
-  (void)fd;
+  if (fd < 0 || fd != relay_fd) return;
+  /* Closing our read end makes the relay's next write fail: it ends. */
+  (void)_dup2(relay_saved, fd);
+  _close(relay_saved);
+  relay_fd = relay_saved = -1;
 }
 
 enum sig_wait

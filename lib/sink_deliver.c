@@ -15,6 +15,7 @@
 #include "lib/platform.h"
 #include "lib/sink_int.h"
 
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/signals.h"
 #include "lib/sink_spool.h"
@@ -32,9 +33,7 @@ static _Thread_local bool on_worker;
 uint64_t
 sink_now_ms(void)
 {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+  return clock_mono_ms();
 }
 
 void
@@ -70,9 +69,7 @@ sleep_slice(uint64_t ms)
     (void)sig_sleep_ms((int)ms);
     return;
   }
-  struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000};
-  while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-    ;
+  clock_sleep_ms(ms);
 }
 
 /* Wait ms before a retry; false when the wait was cut short (cancelled,
@@ -268,14 +265,7 @@ sink_worker_start(void)
 static void
 timed_wait(uint64_t ms)
 {
-  struct timespec ts;
-  timespec_get(&ts, TIME_UTC);
-  ts.tv_sec += (time_t)(ms / 1000);
-  ts.tv_nsec += (long)(ms % 1000) * 1000000;
-  if (ts.tv_nsec >= 1000000000) {
-    ts.tv_sec++;
-    ts.tv_nsec -= 1000000000;
-  }
+  struct timespec ts = clock_wall_after(ms);
   pthread_cond_timedwait(&sink_eng.cv, &sink_eng.mu, &ts);
 }
 

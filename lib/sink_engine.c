@@ -167,7 +167,7 @@ replay(struct reader *r)
       char bad[4096];
       snprintf(bad, sizeof bad, "%s/damaged-%s", dir, names[i]);
       log_err("%s; renamed to %s", err, bad);
-      (void)rename(path, bad);
+      (void)sink_fs_rename(path, bad);
       r->st->spool_left++; /* undelivered rows stay on disk: exit 3 */
       sink_batch_clear(r->cur);
       continue;

@@ -1,10 +1,13 @@
 /*
- * sink_fs.h - the few file-system calls the spool needs, per platform.
+ * sink_fs.h - the few file-system calls the sinks need, per platform.
  *
- * Directories made with parents and owner-only permissions, durable
- * writes (fsync of the file and of its directory), a lock so that only one
- * process replays a spool directory at a time, and the default spool
- * location. POSIX: lib/sink_fs_posix.c; Windows: lib/sink_fs_win.c.
+ * Files opened, renamed, removed and listed by UTF-8 name (on Windows
+ * through the wide API, so any name and long paths work, whatever the
+ * ANSI code page), directories made with parents and owner-only
+ * permissions, durable writes (fsync of the file and of its directory), a
+ * lock so that only one process replays a spool directory at a time, and
+ * the default spool location. POSIX: lib/sink_fs_posix.c; Windows:
+ * lib/sink_fs_win.c.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -12,6 +15,31 @@
 #define RTK_SINK_FS_H
 
 #include "lib/platform.h"
+
+/* sink_fs_open - open(2) by UTF-8 name. flags: O_RDONLY, O_RDWR, or
+ * O_WRONLY with O_CREAT, O_TRUNC, O_APPEND; the descriptor reads and
+ * writes bytes unchanged (binary) and is not inherited by child
+ * processes; mode applies to a file it creates (Windows ignores it). The
+ * descriptor, or -1 with errno. */
+int sink_fs_open(const char *path, int flags, int mode);
+
+/* sink_fs_rename - rename a file, replacing the target; 0 or -1 with
+ * errno. */
+int sink_fs_rename(const char *from, const char *to);
+
+/* sink_fs_remove - delete a file; 0 or -1 with errno. */
+int sink_fs_remove(const char *path);
+
+/* sink_fs_list - call fn(ctx, name) for each entry of dir but "." and
+ * "..", in no particular order; fn returns 0 to go on. 0; fn's non-zero
+ * value when it stopped the walk; or -1 with errno (ENOENT: no such
+ * directory). */
+int sink_fs_list(const char *dir, int (*fn)(void *ctx, const char *name),
+                 void *ctx);
+
+/* sink_fs_basename - the part of path after its last directory
+ * separator ('/', and '\\' on Windows); path itself when there is none. */
+const char *sink_fs_basename(const char *path);
 
 /* sink_fs_mkdirs - create dir and missing parents (owner-only); 0 or -1
  * with errno. An existing directory is fine. */

@@ -6,6 +6,7 @@
 #include "lib/platform.h"
 #include "lib/sink_fs.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -14,6 +15,54 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+int
+sink_fs_open(const char *path, int flags, int mode)
+{
+  return open(path, flags | O_CLOEXEC, mode);
+}
+
+int
+sink_fs_rename(const char *from, const char *to)
+{
+  return rename(from, to);
+}
+
+int
+sink_fs_remove(const char *path)
+{
+  return unlink(path);
+}
+
+int
+sink_fs_list(const char *dir, int (*fn)(void *ctx, const char *name), void *ctx)
+{
+  DIR *d = opendir(dir);
+  if (!d) return -1;
+  int r = 0;
+  for (;;) {
+    errno = 0;
+    struct dirent *e = readdir(d);
+    if (!e) {
+      if (errno != 0) r = -1;
+      break;
+    }
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+    r = fn(ctx, e->d_name);
+    if (r != 0) break;
+  }
+  int e = errno;
+  closedir(d);
+  errno = e;
+  return r;
+}
+
+const char *
+sink_fs_basename(const char *path)
+{
+  const char *s = strrchr(path, '/');
+  return s ? s + 1 : path;
+}
 
 int
 sink_fs_mkdirs(const char *dir)
@@ -68,7 +117,7 @@ sink_fs_lock(const char *dir)
     errno = ENAMETOOLONG;
     return -1;
   }
-  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  int fd = sink_fs_open(path, O_RDWR | O_CREAT, 0600);
   if (fd < 0) return -1;
   if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
     int e = errno;

@@ -11,8 +11,14 @@
 #include "lib/sink_fs.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef PLAT_WINDOWS
+#include <io.h>
+#else
+#include <unistd.h>
+#endif
 
 enum {
   C_BATCH_BYTES = -100,
@@ -466,24 +472,35 @@ sink_secret(const char *val)
     return s;
   }
   const char *path = val + 1;
-  FILE *f = fopen(path, "rb");
-  if (!f) {
+  int fd = sink_fs_open(path, O_RDONLY, 0);
+  if (fd < 0) {
     log_err("%s: %s", path, strerror(errno));
     return NULL;
   }
   size_t cap = 64 * 1024;
-  char *s = malloc(cap + 1);
+  char *s = calloc(1, cap + 2);
   if (!s) {
-    fclose(f);
+    close(fd);
     log_err("out of memory");
     return NULL;
   }
-  size_t n = fread(s, 1, cap, f);
-  bool more = fgetc(f) != EOF;
-  fclose(f);
-  if (more) {
+  /* Up to one byte past the limit, to tell a file that is too big. */
+  size_t n = 0;
+  int rerr = 0;
+  while (n <= cap) {
+    long r = (long)read(fd, s + n, (unsigned)(cap + 1 - n));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) rerr = errno;
+    if (r <= 0) break;
+    n += (size_t)r;
+  }
+  close(fd);
+  if (rerr || n > cap) {
     sink_secret_free(s);
-    log_err("%s: larger than 64 KiB", path);
+    if (rerr)
+      log_err("%s: %s", path, strerror(rerr));
+    else
+      log_err("%s: larger than 64 KiB", path);
     return NULL;
   }
   s[n] = '\0';

@@ -6,25 +6,22 @@
 #include "lib/platform.h"
 #include "lib/sink_spool.h"
 
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/sink_fs.h"
 #include "lib/sink_json.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #ifdef PLAT_WINDOWS
 #include <io.h>
-#define SPOOL_OFLAGS (O_BINARY | O_NOINHERIT)
 #else
 #include <unistd.h>
-#define SPOOL_OFLAGS O_CLOEXEC
 #endif
 
 #define PREFIX "batch-"
@@ -70,9 +67,7 @@ sink_spool_write(const char *dir, const struct sink_batch *b, char *path,
              strerror(errno));
     return -1;
   }
-  struct timespec ts;
-  if (timespec_get(&ts, TIME_UTC) != TIME_UTC)
-    ts.tv_sec = time(NULL), ts.tv_nsec = 0;
+  struct timespec ts = clock_wall();
   int64_t secs = (int64_t)ts.tv_sec;
   int y, mo, d;
   civil_from_days(secs / 86400, &y, &mo, &d);
@@ -92,7 +87,7 @@ sink_spool_write(const char *dir, const struct sink_batch *b, char *path,
     snprintf(err, errn, "spool path too long");
     return -1;
   }
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | SPOOL_OFLAGS, 0600);
+  int fd = sink_fs_open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
   if (fd < 0) {
     snprintf(err, errn, "cannot create %s: %s", tmp, strerror(errno));
     return -1;
@@ -100,13 +95,13 @@ sink_spool_write(const char *dir, const struct sink_batch *b, char *path,
   if (write_all(fd, b->buf, b->len) != 0 || sink_fs_sync(fd) != 0) {
     int e = errno;
     close(fd);
-    remove(tmp);
+    sink_fs_remove(tmp);
     snprintf(err, errn, "cannot write %s: %s", tmp, strerror(e));
     return -1;
   }
-  if (close(fd) != 0 || rename(tmp, path) != 0) {
+  if (close(fd) != 0 || sink_fs_rename(tmp, path) != 0) {
     int e = errno;
-    remove(tmp);
+    sink_fs_remove(tmp);
     snprintf(err, errn, "cannot store %s: %s", path, strerror(e));
     return -1;
   }
@@ -144,75 +139,96 @@ sink_spool_names_free(char **names, size_t count)
   free(names);
 }
 
+struct name_list {
+  char **names;
+  size_t count, cap;
+};
+
+/* sink_fs_list callback: keep spool names; 1 when out of memory. */
+static int
+add_name(void *ctx, const char *name)
+{
+  struct name_list *l = ctx;
+  if (!is_spool_name(name)) return 0;
+  if (l->count == l->cap) {
+    size_t nc = l->cap ? l->cap * 2 : 16;
+    char **nn = realloc(l->names, nc * sizeof *nn);
+    if (!nn) return 1;
+    l->names = nn;
+    l->cap = nc;
+  }
+  size_t n = strlen(name) + 1;
+  char *copy = malloc(n);
+  if (!copy) return 1;
+  memcpy(copy, name, n);
+  l->names[l->count++] = copy;
+  return 0;
+}
+
 int
 sink_spool_list(const char *dir, char ***names, size_t *count)
 {
+  struct name_list l = {NULL, 0, 0};
   *names = NULL;
   *count = 0;
-  DIR *d = opendir(dir);
-  if (!d) return errno == ENOENT ? 0 : -1;
-  size_t cap = 0;
-  for (;;) {
-    struct dirent *e = readdir(d);
-    if (!e) break;
-    if (!is_spool_name(e->d_name)) continue;
-    if (*count == cap) {
-      size_t nc = cap ? cap * 2 : 16;
-      char **nn = realloc(*names, nc * sizeof *nn);
-      if (!nn) goto oom;
-      *names = nn;
-      cap = nc;
-    }
-    char *copy = malloc(strlen(e->d_name) + 1);
-    if (!copy) goto oom;
-    memcpy(copy, e->d_name, strlen(e->d_name) + 1);
-    (*names)[(*count)++] = copy;
+  int r = sink_fs_list(dir, add_name, &l);
+  if (r != 0) {
+    int e = r > 0 ? ENOMEM : errno;
+    sink_spool_names_free(l.names, l.count);
+    if (r < 0 && e == ENOENT) return 0;
+    errno = e;
+    return -1;
   }
-  closedir(d);
-  if (*count) qsort(*names, *count, sizeof **names, cmp_names);
+  if (l.count) qsort(l.names, l.count, sizeof *l.names, cmp_names);
+  *names = l.names;
+  *count = l.count;
   return 0;
-oom:
-  closedir(d);
-  sink_spool_names_free(*names, *count);
-  *names = NULL;
-  *count = 0;
-  errno = ENOMEM;
-  return -1;
 }
 
 int
 sink_spool_load(const char *path, struct sink_batch *b, char *err, size_t errn)
 {
-  const char *base = strrchr(path, '/');
-  base = base ? base + 1 : path;
+  const char *base = sink_fs_basename(path);
   if (!is_spool_name(base)) {
     snprintf(err, errn, "%s: not a spool file name", path);
     return -1;
   }
   sink_batch_clear(b);
-  FILE *f = fopen(path, "rb");
-  if (!f) {
+  int fd = sink_fs_open(path, O_RDONLY, 0);
+  if (fd < 0) {
     snprintf(err, errn, "cannot open %s: %s", path, strerror(errno));
     return -1;
   }
-  struct stat st;
-  if (fstat(fileno(f), &st) != 0 || st.st_size < 0 ||
-      (uint64_t)st.st_size > SINK_SPOOL_MAX) {
-    fclose(f);
-    snprintf(err, errn, "%s: larger than %u MiB or unreadable", path,
-             SINK_SPOOL_MAX >> 20);
-    return -1;
+  /* Read to the end rather than trust a size: fstat's st_size is 32-bit
+   * in msvcrt. One byte past the limit tells a file that is too big. */
+  size_t size = 0;
+  const char *problem = NULL;
+  for (;;) {
+    if (size > SINK_SPOOL_MAX) {
+      problem = "too large";
+      break;
+    }
+    if (b->cap - size < 65536 + 1 && sink_batch_reserve(b, size + 65536 + 1)) {
+      problem = "out of memory";
+      break;
+    }
+    size_t want = b->cap - size - 1;
+    long got = (long)read(fd, b->buf + size,
+                          (unsigned)(want < (1u << 30) ? want : (1u << 30)));
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      problem = strerror(errno);
+      break;
+    }
+    if (got == 0) break;
+    size += (size_t)got;
   }
-  size_t size = (size_t)st.st_size;
-  if (sink_batch_reserve(b, size + 1) != 0) {
-    fclose(f);
-    snprintf(err, errn, "%s: out of memory", path);
-    return -1;
-  }
-  size_t got = fread(b->buf, 1, size, f);
-  fclose(f);
-  if (got != size) {
-    snprintf(err, errn, "cannot read %s", path);
+  close(fd);
+  if (problem) {
+    if (size > SINK_SPOOL_MAX)
+      snprintf(err, errn, "%s: larger than %u MiB", path, SINK_SPOOL_MAX >> 20);
+    else
+      snprintf(err, errn, "cannot read %s: %s", path, problem);
     return -1;
   }
   b->len = size;
@@ -247,7 +263,7 @@ sink_spool_load(const char *path, struct sink_batch *b, char *err, size_t errn)
 int
 sink_spool_remove(const char *path)
 {
-  return remove(path);
+  return sink_fs_remove(path);
 }
 
 int
@@ -255,17 +271,17 @@ sink_reject_write(struct sink_reject *r, const char *line, size_t n)
 {
   if (!r->path || r->failed) return -1;
   if (r->fd < 0) {
-    r->fd = open(r->path, O_WRONLY | O_CREAT | O_APPEND | SPOOL_OFLAGS, 0600);
+    r->fd = sink_fs_open(r->path, O_WRONLY | O_CREAT | O_APPEND, 0600);
     if (r->fd < 0 && errno == ENOENT) {
       char dir[4096];
-      const char *slash = strrchr(r->path, '/');
-      size_t dn = slash ? (size_t)(slash - r->path) : 0;
+      /* The directory: up to the separator before the base name. */
+      size_t dn = (size_t)(sink_fs_basename(r->path) - r->path);
+      dn = dn > 0 ? dn - 1 : 0;
       if (dn > 0 && dn < sizeof dir) {
         memcpy(dir, r->path, dn);
         dir[dn] = '\0';
         if (sink_fs_mkdirs(dir) == 0)
-          r->fd =
-              open(r->path, O_WRONLY | O_CREAT | O_APPEND | SPOOL_OFLAGS, 0600);
+          r->fd = sink_fs_open(r->path, O_WRONLY | O_CREAT | O_APPEND, 0600);
       }
     }
     if (r->fd < 0) {

@@ -186,6 +186,6 @@ t_nogrep() { # name string file
 ADX_ERR=$ADX_TMP/adxsink.err
 ADX_OUT=$ADX_TMP/adxsink.out
 adx_run() {
-  ${EXEC_PREFIX:-} "$BIN/adxsink" "$@" >"$ADX_OUT" 2>"$ADX_ERR"
+  ${EXEC_PREFIX:-} "$BIN/adxsink${EXE:-}" "$@" >"$ADX_OUT" 2>"$ADX_ERR"
   ADX_RC=$?
 }

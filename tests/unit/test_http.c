@@ -4,22 +4,46 @@
  * it received. Checks the request line, headers and body sent, status,
  * response headers and body (and its cap), connection reuse, a refused
  * connection (transient), a dropped one, the cancel callback, and that
- * messages never show the query string.
+ * messages never show the query string. The server speaks plain
+ * sockets (recv/send), so the test runs on Winsock too; Winsock is
+ * started by curl_global_init(), which main() calls before any socket.
  *
  * SPDX-License-Identifier: MIT
  */
 #include "lib/platform.h"
 
+#include "lib/clock.h"
 #include "lib/http.h"
 #include "tests/unit/check.h"
 
-#include <arpa/inet.h>
 #include <curl/curl.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
+#ifdef PLAT_WINDOWS
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#define sock_close closesocket
+#else
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#define sock_close close
+#endif
+
+/* Sockets are kept in an int: a SOCKET's value fits one, and
+ * INVALID_SOCKET becomes -1. */
+static long
+sock_read(int fd, char *p, size_t n)
+{
+  return (long)recv(fd, p, (int)n, 0);
+}
+
+static void
+sock_write(int fd, const char *p, size_t n)
+{
+  (void)!send(fd, p, (int)n, 0);
+}
 
 struct reply {
   const char *text; /* the whole response; NULL: close without answer */
@@ -45,7 +69,7 @@ read_request(int fd)
   char *end = NULL;
   while (!end) {
     if (n + 1 >= sizeof srv.last) return -1;
-    ssize_t r = read(fd, srv.last + n, sizeof srv.last - 1 - n);
+    long r = sock_read(fd, srv.last + n, sizeof srv.last - 1 - n);
     if (r <= 0) return -1;
     n += (size_t)r;
     srv.last[n] = '\0';
@@ -55,14 +79,14 @@ read_request(int fd)
   const char *cl = strstr(srv.last, "Content-Length: ");
   if (cl && cl < end) clen = (size_t)strtoul(cl + 16, NULL, 10);
   if (strstr(srv.last, "Expect: 100-continue"))
-    (void)!write(fd, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+    sock_write(fd, "HTTP/1.1 100 Continue\r\n\r\n", 25);
   /* Keep what fits; count the rest. */
   size_t total = n;
   while (total < head + clen) {
     char scratch[65536];
     bool fits = n + 1 < sizeof srv.last;
-    ssize_t r = fits ? read(fd, srv.last + n, sizeof srv.last - 1 - n)
-                     : read(fd, scratch, sizeof scratch);
+    long r = fits ? sock_read(fd, srv.last + n, sizeof srv.last - 1 - n)
+                  : sock_read(fd, scratch, sizeof scratch);
     if (r <= 0) return -1;
     if (fits) n += (size_t)r;
     total += (size_t)r;
@@ -78,17 +102,17 @@ serve(void *arg)
 {
   (void)arg;
   for (;;) {
-    int fd = accept(srv.lfd, NULL, NULL);
+    int fd = (int)accept(srv.lfd, NULL, NULL);
     if (fd < 0) return NULL;
     srv.accepts++;
     while (read_request(fd) == 0) {
       struct reply r = srv.replies[srv.next < srv.nreplies ? srv.next : 0];
       srv.next++;
-      if (r.delay_ms) usleep((useconds_t)r.delay_ms * 1000);
+      if (r.delay_ms) clock_sleep_ms((uint64_t)r.delay_ms);
       if (!r.text) break;
-      (void)!write(fd, r.text, strlen(r.text));
+      sock_write(fd, r.text, strlen(r.text));
     }
-    close(fd);
+    sock_close(fd);
   }
 }
 
@@ -198,14 +222,14 @@ test_body_cap_and_100_continue(void)
 static void
 test_refused(void)
 {
-  int s = socket(AF_INET, SOCK_STREAM, 0);
+  int s = (int)socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in a = {0};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   bind(s, (struct sockaddr *)&a, sizeof a);
   socklen_t al = sizeof a;
   getsockname(s, (struct sockaddr *)&a, &al);
-  close(s); /* nobody listens there now */
+  sock_close(s); /* nobody listens there now */
   char url[128];
   snprintf(url, sizeof url, "http://127.0.0.1:%d/x?sig=SECRET",
            ntohs(a.sin_port));
@@ -253,14 +277,14 @@ test_dropped_and_cancelled(void)
   http_response_free(&rs);
   http_client_free(tls);
   http_client_free(c);
-  usleep(1600 * 1000); /* let the slow reply finish before exit */
+  clock_sleep_ms(1600); /* let the slow reply finish before exit */
 }
 
 int
 main(void)
 {
   curl_global_init(CURL_GLOBAL_DEFAULT);
-  srv.lfd = socket(AF_INET, SOCK_STREAM, 0);
+  srv.lfd = (int)socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in a = {0};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);

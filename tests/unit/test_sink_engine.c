@@ -21,6 +21,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#ifndef O_BINARY
+#define O_BINARY 0 /* POSIX reads bytes as they are */
+#endif
+
 #define MAXB 512
 
 struct fake {
@@ -91,7 +95,7 @@ input(const char *text)
   FILE *fp = fopen(path, "wb");
   fputs(text, fp);
   fclose(fp);
-  return open(path, O_RDONLY);
+  return open(path, O_RDONLY | O_BINARY);
 }
 
 static char *
@@ -320,7 +324,9 @@ test_unwritable_spool(void)
   struct sink_cfg c;
   struct sink_stats st;
   cfg_init(&c, input(rows_text(5, 1)));
-  c.spool_dir = "/dev/null/spool";
+  char spool[300]; /* under a regular file: no system lets us create it */
+  snprintf(spool, sizeof spool, "%s/input/spool", tmpdir);
+  c.spool_dir = spool;
   CHECK(run(&c, &f, &st) == SINK_EXIT_LOST);
   CHECK(st.lost == 5 && st.spooled == 0);
 }
@@ -392,8 +398,14 @@ int
 main(void)
 {
   log_init("test_sink_engine");
-  snprintf(tmpdir, sizeof tmpdir, "/tmp/test_sink_engine.XXXXXX");
-  if (!mkdtemp(tmpdir)) return 1;
+  /* mkdtemp is POSIX only; the pid keeps concurrent runs apart. */
+  const char *base = getenv("TMPDIR");
+  if (!base || !*base) base = getenv("TEMP");
+  if (!base || !*base) base = "/tmp";
+  snprintf(tmpdir, sizeof tmpdir, "%s/test_sink_engine.%lu", base,
+           sink_fs_pid());
+  rm_tree(tmpdir);
+  if (sink_fs_mkdirs(tmpdir) != 0) return 1;
   test_batch_rows();
   test_batch_bytes();
   test_worker_order();

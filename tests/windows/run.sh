@@ -12,9 +12,13 @@
 # arguments and file names. It then builds a staging tree of small
 # wrapper scripts (bin/etwcat runs "wine .../etwcat.exe") and hands it to
 # tests/run.sh, so the same test scripts, which call "$BIN/etwcat", run
-# unchanged; EXEC_PREFIX=wine and EXE=.exe are exported as well for
-# scripts that prefer to call the .exe themselves. Then the Windows-only
-# checks, tests/windows/*_win.sh, run with the same BIN.
+# unchanged. Next to each wrapper the staging tree links the .exe itself,
+# and EXEC_PREFIX=wine and EXE=.exe are exported, for scripts that call
+# ${EXEC_PREFIX:-} "$BIN/prog${EXE:-}" (never EXEC_PREFIX with a wrapper:
+# Wine would start the shell script as a Unix program and lose its exit
+# status). A non-empty EXE tells a script it is testing the Windows
+# build. Then the Windows-only checks, tests/windows/*_win.sh, run with
+# the same BIN.
 # Ends with one "N passed, N failed, N skipped" line for both; status 0
 # when nothing failed.
 # SPDX-License-Identifier: MIT
@@ -75,6 +79,8 @@ for sub in bin tests/bin replaybin tools; do
   for exe in "$win/$sub"/*.exe; do
     [ -f "$exe" ] || continue
     wrap "$exe" "$stage/$sub/$(basename "$exe" .exe)"
+    # Programs only: tests/run.sh runs every file in the other folders.
+    [ "$sub" = bin ] && ln -s "$exe" "$stage/bin/$(basename "$exe")"
   done
 done
 [ -f "$stage/bin/RealTimeKql" ] && ln -sf RealTimeKql "$stage/bin/RealtimeKql"
