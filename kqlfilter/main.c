@@ -13,6 +13,7 @@
 #include "lib/platform.h"
 #include "kqlfilter/kql_exec.h"
 
+#include "lib/clock.h"
 #include "lib/log.h"
 
 #include <errno.h>
@@ -263,8 +264,7 @@ report(const struct cfg *c, const struct kql_prog *p)
 static int64_t
 now_ticks(void)
 {
-  struct timespec ts;
-  if (timespec_get(&ts, TIME_UTC) != TIME_UTC) return KQL_UNIX_EPOCH;
+  struct timespec ts = clock_wall(); /* msvcrt has no timespec_get */
   return KQL_UNIX_EPOCH + (int64_t)ts.tv_sec * KQL_TICKS_PER_SEC +
          ts.tv_nsec / 100;
 }
