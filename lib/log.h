@@ -2,8 +2,9 @@
  * log.h - the one way programs write messages to stderr.
  *
  * Every message starts with "prog: ". log_err and log_warn print unless
- * the verbosity is negative (quiet); log_note prints at verbosity >= 1. Nothing here exits except
- * log_die, which main() code may use; library-style code returns errors.
+ * the verbosity is negative (quiet); log_note prints at verbosity >= 1.
+ * Nothing here exits except log_die, which main() code may use;
+ * library-style code returns errors.
  *
  * SPDX-License-Identifier: MIT
  */
