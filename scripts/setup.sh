@@ -25,6 +25,7 @@ if [ "${1:-}" = "--tests" ]; then
   need_cmd clang clang
   need_pkg libclang-rt-14-dev
   need_cmd python3 python3
+  need_cmd jq jq # make bench compares against it
   need_cmd node nodejs
   need_cmd npm npm
 fi
