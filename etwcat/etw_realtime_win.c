@@ -29,6 +29,7 @@
 #include "etwcat/etw_record.h"
 #include "etwcat/evt_tei.h"
 #include "lib/log.h"
+#include "lib/signals.h"
 #include "lib/winapi.h"
 
 #include <process.h>
@@ -613,6 +614,13 @@ writer(struct evt_registry *reg, const struct etw_rt_sink *sink)
   int waits = 0;
   AcquireSRWLockExclusive(&rt.lock);
   for (;;) {
+    if (!rt.stop && sig_count() > 0) {
+      /* A launcher's stop request (signals_win.c), or a console event
+       * that reached the handler of lib/signals first. */
+      ReleaseSRWLockExclusive(&rt.lock);
+      request_stop();
+      AcquireSRWLockExclusive(&rt.lock);
+    }
     if (rt.count > 0) {
       struct slot *s = &rt.slots[rt.head];
       ReleaseSRWLockExclusive(&rt.lock);
@@ -754,6 +762,9 @@ etw_rt_run(const struct etw_rt_opts *o, struct evt_registry *reg,
   InitializeConditionVariable(&rt.cv);
   InitializeCriticalSection(&rt.ctl);
   if (setup(o) != 0) log_die(1, "out of memory");
+  /* lib/signals first, so that on_ctrl, added later, sees console
+   * events before it; lib/signals also takes the launcher's requests. */
+  (void)sig_install();
   SetConsoleCtrlHandler(on_ctrl, TRUE);
   rt.prev_filter = SetUnhandledExceptionFilter(on_crash);
   atexit(on_exit_hook);

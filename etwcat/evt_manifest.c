@@ -968,11 +968,19 @@ channel_defs(struct ctx *c, const struct node *list, struct defs *t,
   return defs_sort(c, t, "channel");
 }
 
-static int
-map_entry_cmp(const void *a, const void *b)
+/* sort_entries - a stable insertion sort by value: of equal values the
+ * first declared must win, and qsort is not stable (msvcrt's is not).
+ * Manifests list values mostly in order, so this is near linear. */
+static void
+sort_entries(struct evt_map_entry *me, uint32_t n)
 {
-  const struct evt_map_entry *x = a, *y = b;
-  return x->value < y->value ? -1 : x->value > y->value;
+  for (uint32_t i = 1; i < n; i++) {
+    struct evt_map_entry x = me[i];
+    uint32_t j = i;
+    for (; j > 0 && me[j - 1].value > x.value; j--)
+      me[j] = me[j - 1];
+    me[j] = x;
+  }
 }
 
 static int
@@ -1009,8 +1017,7 @@ map_defs(struct ctx *c, const struct node *list, struct defs *t)
       used++;
     }
     if (!bit && used > 1) {
-      /* qsort is not stable: keep the first of equal values by hand. */
-      qsort(me, used, sizeof *me, map_entry_cmp);
+      sort_entries(me, used); /* then keep the first of equal values */
       uint32_t w = 1;
       for (uint32_t i = 1; i < used; i++) {
         if (me[i].value != me[w - 1].value) me[w++] = me[i];

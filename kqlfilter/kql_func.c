@@ -946,18 +946,31 @@ f_sign(struct kql_ctx *c, struct kql_node *n, struct kql_val *a, uint32_t na,
     *out = kql_v_real(s);
 }
 
+/* pow10_exact - 10^k for k >= 0: exact up to 10^22 whatever the C
+ * library's pow() does (msvcrt's is off by an ulp for some). */
+static double
+pow10_exact(int64_t k)
+{
+  double p = 1.0;
+  for (int64_t i = 0; i < k && i < 400; i++)
+    p *= 10.0;
+  return p;
+}
+
 static double
 round_half_away(double x, int64_t digits)
 {
-  double p = pow(10.0, (double)digits);
-  double v = x * p;
+  /* Scale by an exact power of ten in both directions: 10^-2 has no
+   * exact double, and x * 0.01 / 0.01 drifts by an ulp. */
+  double p = pow10_exact(digits < 0 ? -digits : digits);
+  double v = digits < 0 ? x / p : x * p;
   double r = round(v);
   /* 2.15 * 10 is 21.499999...: treat near-halves (within a few units
    * of the last place of v) as halves. */
   double frac = fabs(v - trunc(v));
   if (fabs(frac - 0.5) < 8 * DBL_EPSILON * fmax(1.0, fabs(v)))
     r = trunc(v) + (v < 0 ? -1 : 1);
-  return r / p;
+  return digits < 0 ? r * p : r / p;
 }
 
 static void

@@ -3,8 +3,10 @@
  *
  * Ctrl-C, Ctrl-Break and console close arrive on a thread the system
  * creates; the handler counts them and sets an event that sig_wait_fd()
- * waits on. Anonymous pipes cannot be waited on, so a pipe is polled with
- * PeekNamedPipe in short steps; files are always ready.
+ * waits on. A launcher's stop request (the named event of
+ * win_stop_event, for processes that share no console) counts the same.
+ * Anonymous pipes cannot be waited on, so a pipe is polled with PeekNamedPipe
+ * in short steps; files are always ready.
  *
  * Some pipes cannot be peeked: a socket handed over as stdin, and every
  * Unix pipe or FIFO a program gets under Wine (ERROR_NOT_SUPPORTED). A
@@ -19,6 +21,7 @@
  */
 #include "lib/platform.h"
 #include "lib/signals.h"
+#include "lib/winapi.h"
 
 #include <fcntl.h>
 #include <io.h>
@@ -31,6 +34,19 @@ static atomic_int last_kind;
 static HANDLE wake_event;
 static atomic_llong first_ms, last_ms;
 
+/* A stop request through the named event: counted like Ctrl-C. */
+#define STOP_REQUEST 0x100
+
+static void
+count_signal(int kind)
+{
+  atomic_store(&last_kind, kind + 1);
+  if (atomic_fetch_add(&count, 1) == 0)
+    atomic_store(&first_ms, (long long)GetTickCount64());
+  atomic_store(&last_ms, (long long)GetTickCount64());
+  if (wake_event) SetEvent(wake_event);
+}
+
 static BOOL WINAPI
 on_ctrl(DWORD kind)
 {
@@ -39,14 +55,35 @@ on_ctrl(DWORD kind)
   case CTRL_BREAK_EVENT:
   case CTRL_CLOSE_EVENT:
   case CTRL_SHUTDOWN_EVENT:
-    atomic_store(&last_kind, (int)kind + 1);
-    if (atomic_fetch_add(&count, 1) == 0)
-      atomic_store(&first_ms, (long long)GetTickCount64());
-    atomic_store(&last_ms, (long long)GetTickCount64());
-    if (wake_event) SetEvent(wake_event);
+    count_signal((int)kind);
     return TRUE;
   default:
     return FALSE;
+  }
+}
+
+/* on_stop_event - a thread-pool callback, each time the stop event is
+ * set (auto-reset, so once per request). */
+static VOID CALLBACK
+on_stop_event(PVOID ctx, BOOLEAN timed_out)
+{
+  (void)ctx;
+  if (!timed_out) count_signal(STOP_REQUEST);
+}
+
+/* stop_listen - the named stop event (winapi.h) and a wait on it, once
+ * per process. Without it a launcher without a console falls back to
+ * console events, so a failure here is not fatal. */
+static void
+stop_listen(void)
+{
+  static HANDLE ev, wait;
+  if (ev) return;
+  ev = win_stop_event(GetCurrentProcessId(), true);
+  if (ev && !RegisterWaitForSingleObject(&wait, ev, on_stop_event, NULL,
+                                         INFINITE, WT_EXECUTEDEFAULT)) {
+    CloseHandle(ev);
+    ev = NULL;
   }
 }
 
@@ -58,6 +95,7 @@ sig_install(void)
   ResetEvent(wake_event);
   atomic_store(&count, 0);
   atomic_store(&last_kind, 0);
+  stop_listen();
   return SetConsoleCtrlHandler(on_ctrl, TRUE) ? 0 : -1;
 }
 
@@ -86,6 +124,8 @@ sig_last(void)
     return "console close";
   case CTRL_SHUTDOWN_EVENT:
     return "shutdown";
+  case STOP_REQUEST:
+    return "stop request";
   default:
     return "";
   }

@@ -44,6 +44,7 @@ struct spawn_opts {
 struct spawn_child {
   long pid;     /* process id; 0 before spawn_start */
   void *handle; /* Windows: the process handle */
+  void *stop;   /* Windows: its stop event (winapi.h win_stop_event) */
   bool done;    /* reaped; code and signo are valid */
   int code;     /* exit status, or 128 + signo when a signal ended it */
   int signo;    /* the signal that ended it, else 0 (POSIX only) */
@@ -51,8 +52,9 @@ struct spawn_child {
 };
 
 enum spawn_sig {
-  SPAWN_SIG_INT,  /* SIGINT; Windows: CTRL_BREAK_EVENT to its group */
-  SPAWN_SIG_TERM, /* SIGTERM; Windows: CTRL_BREAK_EVENT to its group */
+  SPAWN_SIG_INT,  /* SIGINT; Windows: its stop event, else
+                     CTRL_BREAK_EVENT to its group */
+  SPAWN_SIG_TERM, /* SIGTERM; Windows: as SPAWN_SIG_INT */
   SPAWN_SIG_KILL  /* SIGKILL; Windows: TerminateProcess */
 };
 

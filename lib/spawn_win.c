@@ -273,6 +273,8 @@ spawn_start(const struct spawn_opts *o, struct spawn_child *c)
   /* Outside a job, or in one that allows nesting (Windows 8 on): ours.
    * Where that fails the child simply is not killed with us. */
   if (job) (void)AssignProcessToJobObject(job, pi.hProcess);
+  /* Before the child runs, so a stop request can never find no event. */
+  c->stop = win_stop_event(pi.dwProcessId, true);
   ResumeThread(pi.hThread);
   CloseHandle(pi.hThread);
   c->pid = (long)pi.dwProcessId;
@@ -361,6 +363,9 @@ spawn_signal(struct spawn_child *c, enum spawn_sig sig)
   if (c->done || !c->handle) return 0;
   if (sig == SPAWN_SIG_KILL)
     return TerminateProcess((HANDLE)c->handle, 128 + 9) ? 0 : fail_win();
+  /* The stop event works with or without a console; our programs all
+   * listen on it (signals_win.c). */
+  if (c->stop && SetEvent((HANDLE)c->stop)) return 0;
   /* Only a process-group leader can be sent a console event alone. */
   return GenerateConsoleCtrlEvent(CTRL_BREAK_EVENT, (DWORD)c->pid) ? 0
                                                                    : fail_win();
@@ -370,7 +375,9 @@ void
 spawn_release(struct spawn_child *c)
 {
   if (c->handle) CloseHandle((HANDLE)c->handle);
+  if (c->stop) CloseHandle((HANDLE)c->stop);
   c->handle = NULL;
+  c->stop = NULL;
 }
 
 int

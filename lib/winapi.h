@@ -42,6 +42,14 @@ int win_errno(unsigned long err);
  * NUL-terminated); returns buf. Unknown codes read "error N". */
 const char *win_strerror(unsigned long err, char *buf, size_t n);
 
+/* win_stop_event - the named event through which a process started by
+ * RealTimeKql is asked to stop ("Local\\RealTimeKql-stop-<pid>"), as
+ * Ctrl-C would: console control events need a console the two share,
+ * which a launcher started by a service, a scheduled task or Wine does
+ * not have. create: make it if missing (both sides do, whoever comes
+ * first). Auto-reset. NULL on failure (GetLastError tells why). */
+void *win_stop_event(unsigned long pid, bool create);
+
 /* win_under_wine - true when running under Wine, whose ETW and TDH
  * functions are stubs (some abort the process when called). */
 bool win_under_wine(void);

@@ -196,3 +196,15 @@ win_under_wine(void)
   HMODULE nt = GetModuleHandleW(L"ntdll.dll");
   return nt && GetProcAddress(nt, "wine_get_version");
 }
+
+void *
+win_stop_event(unsigned long pid, bool create)
+{
+  wchar_t name[64];
+  char a[64];
+  int n = snprintf(a, sizeof a, "Local\\RealTimeKql-stop-%lu", pid);
+  for (int i = 0; i <= n; i++)
+    name[i] = (wchar_t)(unsigned char)a[i]; /* ASCII only */
+  if (create) return CreateEventW(NULL, FALSE, FALSE, name);
+  return OpenEventW(EVENT_MODIFY_STATE | SYNCHRONIZE, FALSE, name);
+}

@@ -28,6 +28,17 @@ if [ "${1:-}" = "--tests" ]; then
   need_cmd jq jq # make bench compares against it
   need_cmd node nodejs
   need_cmd npm npm
+  # make check-windows: the mingw-w64 cross build (its jansson/libcurl
+  # come from Debian source packages: cmake, dpkg-dev) run under Wine,
+  # whose Schannel needs GnuTLS; openssl makes the TLS tests' CA.
+  need_cmd x86_64-w64-mingw32-gcc gcc-mingw-w64-x86-64-win32
+  need_pkg libz-mingw-w64-dev
+  need_cmd cmake cmake
+  need_cmd dpkg-source dpkg-dev
+  need_cmd wine wine
+  need_pkg wine64
+  need_pkg libgnutls30
+  need_cmd openssl openssl
 fi
 if [ -n "$missing" ]; then
   SUDO=""

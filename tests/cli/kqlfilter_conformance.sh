@@ -10,7 +10,7 @@
 FLOOR=397
 top=$(cd "$(dirname "$0")/../.." && pwd)
 shared=${SHARED:-$top/../shared}
-bin=${BIN:-$top/bin}/kqlfilter
+bin=${BIN:-$top/bin}/kqlfilter${EXE:-}
 if [ ! -d "$shared/corpus/kql" ] || [ ! -f "$shared/tools/compare.py" ]; then
   echo "skip: $shared/corpus/kql not found"
   exit 77

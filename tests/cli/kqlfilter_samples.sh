@@ -26,10 +26,10 @@ q=$top/share/queries
 fail=0
 run() { # run NAME: both forms, compare
   "$bindir/etwcat" --tx-compat --file="$etl" 2>/dev/null |
-    ${EXEC_PREFIX:-} "$bindir/kqlfilter" -q "$q/tx-compat/$1.kql" \
+    ${EXEC_PREFIX:-} "$bindir/kqlfilter${EXE:-}" -q "$q/tx-compat/$1.kql" \
       >"$tmp/$1.compat" || { echo "FAIL $1: tx-compat run"; fail=1; }
   "$bindir/etwcat" --file="$etl" 2>/dev/null |
-    ${EXEC_PREFIX:-} "$bindir/kqlfilter" -q "$q/$1.kql" \
+    ${EXEC_PREFIX:-} "$bindir/kqlfilter${EXE:-}" -q "$q/$1.kql" \
       >"$tmp/$1.default" || { echo "FAIL $1: default run"; fail=1; }
   if ! cmp -s "$tmp/$1.compat" "$tmp/$1.default"; then
     echo "FAIL $1: tx-compat and default forms differ"
@@ -58,7 +58,7 @@ cat >"$tmp/dns" <<'ROWS'
 ROWS
 want='{"TimeCreated":"2021-03-01T10:00:00.0000000Z","QueryResults":"93.184.216.34","QueryName":"example.com"}'
 for f in "$q/EtwDns.kql" "$q/tx-compat/EtwDns.kql"; do
-  got=$(${EXEC_PREFIX:-} "$bindir/kqlfilter" -q "$f" <"$tmp/dns")
+  got=$(${EXEC_PREFIX:-} "$bindir/kqlfilter${EXE:-}" -q "$f" <"$tmp/dns")
   [ "$got" = "$want" ] || { echo "FAIL $f: got $got"; fail=1; }
 done
 [ $fail = 0 ] && echo "samples ok"

@@ -7,7 +7,7 @@
 #
 # SPDX-License-Identifier: MIT
 top=$(cd "$(dirname "$0")/../.." && pwd)
-bin=${BIN:-$top/bin}/kqlfilter
+bin=${BIN:-$top/bin}/kqlfilter${EXE:-}
 command -v mkfifo >/dev/null 2>&1 || { echo "skip: no mkfifo"; exit 77; }
 [ -x "$bin" ] || { echo "skip: $bin not built"; exit 77; }
 tmp=$(mktemp -d)

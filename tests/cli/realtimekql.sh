@@ -8,13 +8,14 @@
 # goes away, and on a large writer-made trace: Ctrl-C mid-stream (valid
 # JSON file, no stage left) and a sink killed mid-stream.
 # Blob and ADX outputs: realtimekql_blob.sh, realtimekql_adx.sh.
+# Under Wine (EXE set) the same checks run against the Windows build;
+# Ctrl-C there reaches the launcher as CTRL_C_EVENT and etwcat through
+# its stop event. Killing a sink from outside is checked natively only
+# (Wine gives a killed Windows process no status to compare).
 #
 # SPDX-License-Identifier: MIT
 set -u
-if [ -n "${EXEC_PREFIX:-}" ]; then
-  echo "skip: signals and /proc checks need the native build"
-  exit 77
-fi
+WIN=${EXE:+1}
 B=${BIN:?BIN must name the programs directory}
 R=$B/RealTimeKql
 for p in RealTimeKql etwcat jsonsink; do
@@ -60,14 +61,27 @@ for l in open(sys.argv[1], encoding="utf-8"):
 children() { # PID: the stages of a running launcher
   ps -o pid=,args= --ppid "$1" 2>/dev/null
 }
-# stages PID: remember the stages of a running launcher (their pids)
-stages() { kids=$(children "$1" | awk '{ print $1 }'); }
+# stages PID: remember the stages of a running launcher (their pids).
+# Under Wine the stages are not the launcher's Unix children: they are
+# found by the test's folder in their arguments.
+stages() {
+  if [ -n "$WIN" ]; then
+    kids=$(ps -eo pid=,args= | grep -F "$T/" | grep -v -e RealTimeKql \
+      -e grep | awk '{ print $1 }')
+  else
+    kids=$(children "$1" | awk '{ print $1 }')
+  fi
+}
 # no_strays NAME: none of the remembered stages is left (running or
 # unreaped) after the launcher exited. Only this run's pids are looked
 # at: other tests may be running the same programs meanwhile.
 no_strays() {
   left=
   for k in $kids; do
+    # Wine's processes are reparented to init, which may never reap
+    # them here: a zombie has ended.
+    [ -n "$WIN" ] && ps -o stat= -p "$k" 2>/dev/null | grep -q '^Z' &&
+      continue
     kill -0 "$k" 2>/dev/null && left="$left $k"
   done
   if [ -z "$kids" ]; then
@@ -202,11 +216,21 @@ else
     fi
     [ "$rows" -gt 0 ] && ok "Ctrl-C mid-stream ($q): valid JSON file, $rows rows" ||
       bad "Ctrl-C mid-stream ($q): JSON file"
-    grep -q 'SIGINT: stopping the input' "$T/err" ||
+    # The query keeps a fraction of the events; without it every event
+    # is a row, so fewer rows than events means etwcat was stopped.
+    [ $q = none ] && { [ "$rows" -lt 1000001 ] &&
+      ok "Ctrl-C mid-stream: etwcat stopped early" ||
+      bad "Ctrl-C mid-stream: etwcat was not stopped ($rows rows)"; }
+    grep -Eq '(SIGINT|Ctrl-C): stopping the input' "$T/err" ||
       bad "Ctrl-C mid-stream ($q): no message"
     no_strays "Ctrl-C mid-stream ($q)"
   done
 
+  if [ -n "$WIN" ]; then
+    echo "$fails failed"
+    [ $fails -eq 0 ]
+    exit
+  fi
   # A sink killed mid-stream: the pipeline stops, the other sink's file
   # is valid, the killed one is named.
   rm -f "$T/k.json"

@@ -11,10 +11,6 @@
 #
 # SPDX-License-Identifier: MIT
 set -u
-if [ -n "${EXEC_PREFIX:-}" ]; then
-  echo "skip: signals need the native build"
-  exit 77
-fi
 . "$(dirname "$0")/../peers/azurite.sh"
 az_need
 B=${BIN:?BIN must name the programs directory}
