@@ -30,10 +30,9 @@ WIN_LIBS := -static -lshell32 -ladvapi32 -ltdh -lrpcrt4 -lbcrypt -lpthread
 # mingw packages (zlib: libz-mingw-w64-dev).
 WIN_PC_PATH := $(WIN_DEPS)/lib/pkgconfig:/usr/x86_64-w64-mingw32/lib/pkgconfig
 WIN_PKG_CONFIG := env PKG_CONFIG_LIBDIR=$(WIN_PC_PATH) pkg-config --static
-# -Wno-format: for mingw, GCC reads format(printf, ...) on our own
-# functions as msvcrt's rules (no %zu, %lld), although platform.h selects
-# the C99 stdio; the same strings are checked by the native build.
-WIN_CFLAGS := -I$(WIN_DEPS)/include -DCURL_STATICLIB -Wno-format
+# Format strings are checked by the C99 stdio's rules (PLAT_PRINTF in
+# lib/platform.h), as natively.
+WIN_CFLAGS := -I$(WIN_DEPS)/include -DCURL_STATICLIB
 # The Makefile links blobsink with OpenSSL's -lcrypto; on Windows the
 # HMAC comes from bcrypt (in WIN_LIBS), so its list is given here.
 WIN_BLOB_LIBS = $(shell $(WIN_PKG_CONFIG) --libs jansson libcurl zlib \

@@ -73,7 +73,7 @@ void adx_res_init(struct adx_res *r);
  * the cluster, database and table in front of it. */
 void adx_res_fail(struct adx_res *r, enum sink_status st, const char *fmt, ...)
 #if defined(__GNUC__) || defined(__clang__)
-    __attribute__((format(printf, 3, 4)))
+    PLAT_PRINTF(3, 4)
 #endif
     ;
 

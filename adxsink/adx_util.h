@@ -30,7 +30,7 @@ void adx_str_addn(struct adx_str *s, const char *p, size_t n);
 void adx_str_add(struct adx_str *s, const char *p);
 void adx_str_addf(struct adx_str *s, const char *fmt, ...)
 #if defined(__GNUC__) || defined(__clang__)
-    __attribute__((format(printf, 2, 3)))
+    PLAT_PRINTF(2, 3)
 #endif
     ;
 /* adx_str_add_pct - append p percent-encoded: everything but the RFC 3986

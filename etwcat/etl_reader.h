@@ -102,7 +102,7 @@ int etl_file_load(struct etl_file *f, const struct etl_bufinfo *b,
 void etl_problem(struct etl_file *f, uint32_t buf, uint64_t off,
                  const char *fmt, ...)
 #if defined(__GNUC__) || defined(__clang__)
-    __attribute__((format(printf, 4, 5)))
+    PLAT_PRINTF(4, 5)
 #endif
     ;
 

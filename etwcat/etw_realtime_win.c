@@ -166,10 +166,12 @@ on_ctrl(DWORD kind)
   switch (kind) {
   case CTRL_C_EVENT:
   case CTRL_BREAK_EVENT:
-    /* A second press gets the default action: end the process now. */
+    /* A second press ends the process now, as the default handler
+     * would; returning FALSE would only reach lib/signals' handler,
+     * which counts it and returns TRUE. */
     if (InterlockedExchange(&rt.ctrl_seen, 1)) {
       stop_session();
-      return FALSE;
+      ExitProcess(STATUS_CONTROL_C_EXIT);
     }
     request_stop();
     return TRUE;

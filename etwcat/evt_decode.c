@@ -45,15 +45,7 @@
 #include "etwcat/evt_format.h"
 #include "lib/bytes.h"
 
-/* Format checking for fail(); mingw-w64 names the printf flavour that
- * __USE_MINGW_ANSI_STDIO (lib/platform.h) selects, where %zu works. */
-#if defined(__MINGW_PRINTF_FORMAT)
-#define DEC_PRINTF(a, b) __attribute__((format(__MINGW_PRINTF_FORMAT, a, b)))
-#elif defined(__GNUC__) || defined(__clang__)
-#define DEC_PRINTF(a, b) __attribute__((format(printf, a, b)))
-#else
-#define DEC_PRINTF(a, b)
-#endif
+#define DEC_PRINTF(a, b) PLAT_PRINTF(a, b)
 
 /* Objects with more members than this find duplicate names through a
  * hash table instead of comparing with the earlier members. */

@@ -33,7 +33,7 @@
 #define NOPOS SIZE_MAX
 
 #if defined(__GNUC__) || defined(__clang__)
-#define PRINTF_LIKE(a, b) __attribute__((format(printf, a, b)))
+#define PRINTF_LIKE(a, b) PLAT_PRINTF(a, b)
 #else
 #define PRINTF_LIKE(a, b)
 #endif

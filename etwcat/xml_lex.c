@@ -23,7 +23,7 @@
 enum { ST_PROLOG = 0, ST_ROOT, ST_EPILOG, ST_DONE };
 
 #if defined(__GNUC__) || defined(__clang__)
-#define PRINTF_LIKE(a, b) __attribute__((format(printf, a, b)))
+#define PRINTF_LIKE(a, b) PLAT_PRINTF(a, b)
 #else
 #define PRINTF_LIKE(a, b)
 #endif

@@ -14,7 +14,7 @@
 #include "lib/platform.h"
 
 #if defined(__GNUC__) || defined(__clang__)
-#define LOG_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define LOG_PRINTF(a, b) PLAT_PRINTF(a, b)
 #define LOG_NORETURN __attribute__((noreturn))
 #else
 #define LOG_PRINTF(a, b)

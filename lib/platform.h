@@ -37,6 +37,18 @@
 
 #define RTK_VERSION "0.1.0"
 
+/* PLAT_PRINTF(a, b) - format checking of our own printf-like functions
+ * for the printf this platform's stdio has: on mingw-w64 the C99 one
+ * that __USE_MINGW_ANSI_STDIO selects (%zu, %lld), which GCC would
+ * otherwise check by msvcrt's older rules. */
+#if defined(__MINGW32__)
+#define PLAT_PRINTF(a, b) __attribute__((format(gnu_printf, a, b)))
+#elif defined(__GNUC__) || defined(__clang__)
+#define PLAT_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define PLAT_PRINTF(a, b)
+#endif
+
 /*
  * plat_init - start-up work every program does first: UTF-8 argv on
  * Windows, binary stdin/stdout, SIGPIPE ignored (a closed pipe shows up

@@ -128,7 +128,7 @@ align8(size_t n)
 }
 
 #if defined(__GNUC__) || defined(__clang__)
-#define ETLW_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define ETLW_PRINTF(a, b) PLAT_PRINTF(a, b)
 #else
 #define ETLW_PRINTF(a, b)
 #endif
