@@ -53,7 +53,8 @@ struct etw_rt_sink {
  * the output. reg must hold the schemas to decode with; TDH results are
  * added to it. Messages are printed here. Returns the exit status:
  * 0 consumed and stopped cleanly; 1 could not start, attach or keep up
- * (events lost, output failed); 2 a bad --provider spec, or real-time ETW
+ * (events lost, output failed); 2 a bad --provider spec, a provider name
+ * that is not registered (or the list cannot be read), or real-time ETW
  * is not available on this system. One run per process.
  */
 int etw_rt_run(const struct etw_rt_opts *o, struct evt_registry *reg,

@@ -374,11 +374,22 @@ main(int argc, char **argv)
     usage(stderr);
     return 2;
   }
+  if ((c.session || c.nproviders) && c.npatterns) {
+    log_err("one input only: --file (recorded traces) or --session / "
+            "--provider (a live session)");
+    usage(stderr);
+    free(c.providers);
+    free(c.manifests);
+    free(c.patterns);
+    free(c.manifest_dirs);
+    return 2;
+  }
   if (c.session || c.nproviders) {
     int rc = run_realtime(&c);
     free(c.providers);
     free(c.manifests);
     free(c.patterns);
+    free(c.manifest_dirs);
     return rc;
   }
   if (c.npatterns == 0) {

@@ -275,6 +275,9 @@ spawn_start(const struct spawn_opts *o, struct spawn_child *c)
   if (job) (void)AssignProcessToJobObject(job, pi.hProcess);
   /* Before the child runs, so a stop request can never find no event. */
   c->stop = win_stop_event(pi.dwProcessId, true);
+  /* One left set for an earlier process with this id is stale. */
+  if (c->stop && GetLastError() == ERROR_ALREADY_EXISTS)
+    ResetEvent((HANDLE)c->stop);
   ResumeThread(pi.hThread);
   CloseHandle(pi.hThread);
   c->pid = (long)pi.dwProcessId;

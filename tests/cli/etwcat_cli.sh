@@ -27,6 +27,9 @@ grep_err no-input-msg "no input" "$t/err"
 $e --bogus > /dev/null 2> "$t/err"; check bad-option 2 $?
 $e --session=tcp > /dev/null 2> "$t/err"; check session-on-linux 2 $?
 grep_err session-msg "needs Windows" "$t/err"
+$e --session=tcp --file=x.etl > /dev/null 2> "$t/err"
+check file-and-session 2 $?
+grep_err file-and-session-msg "one input only" "$t/err"
 $e --file="$t/missing.etl" > /dev/null 2> "$t/err"; check missing-file 1 $?
 grep_err missing-msg "missing.etl: No such file" "$t/err"
 $e --file="$t/nomatch*.etl" > /dev/null 2> "$t/err"; check no-match 1 $?
