@@ -1,12 +1,13 @@
 #!/bin/sh
 # realtimekql.sh - RealTimeKql end to end with the real programs, local
 # outputs only: the README's main job on the bundled sample (console and
-# table), rows unchanged without a query, the JSON file, console and file
-# at once, the seed's spellings (RealtimeKql, Etw, --filter, a quoted
-# glob over several traces, a shell-expanded -f list), a bad query file
-# and other failing stages, --session off Windows, a console reader that
-# goes away, and on a large writer-made trace: Ctrl-C mid-stream (valid
-# JSON file, no stage left) and a sink killed mid-stream.
+# table, every row naming its process), rows unchanged without a query,
+# the JSON file, console and file at once, the seed's spellings
+# (RealtimeKql, Etw, --filter, a quoted glob over several traces, a
+# shell-expanded -f list), a bad query file and other failing stages,
+# --session off Windows, a console reader that goes away, and on a large
+# writer-made trace: Ctrl-C mid-stream (valid JSON file, no stage left)
+# and a sink killed mid-stream.
 # Blob and ADX outputs: realtimekql_blob.sh, realtimekql_adx.sh.
 # Under Wine (EXE set) the same checks run against the Windows build;
 # Ctrl-C there reaches the launcher as CTRL_C_EVENT and etwcat through
@@ -104,6 +105,10 @@ if [ $HAVE_KQL = 1 ]; then
     cmp -s "$T/out" "$T/want" && [ ! -s "$T/err" ] && [ -s "$T/want" ] &&
     ok "main job: the same rows as etwcat | kqlfilter, nothing on stderr" ||
     bad "main job: output differs"
+  # The sample's process rundown names every pid (share/samples/README.md).
+  ! grep -q '"ProcessName":""' "$T/want" &&
+    ok "main job: every row has a ProcessName" ||
+    bad "main job: rows without a ProcessName"
   run "table" 0 etw --file="$S" --query="$Q" --outputtable &&
     head -n 1 "$T/out" | grep -q '^SourceIpAddress  *DestinationIpAddress  *Opcode' &&
     ok "table view: a header row" || bad "table view"

@@ -7,6 +7,7 @@ and checks etwcat's output against that description:
   * layouts: 64/32-bit, Win7/Win8 processor fields, compressed buffers,
     QPC/system-time/CPU-cycle clocks, all header kinds, WPP, out-of-order
     per-CPU buffers: same events, same values, time order, exit 0;
+  * a process rundown at the start: decoded, first, naming every pid;
   * several files: merged in time order, or in file order on request;
   * damage: truncated files, lying buffer sizes, records overrunning their
     buffer, unknown header kinds, corrupt compressed streams: exit 2, a
@@ -100,11 +101,41 @@ for name, extra in [("compressed", ["--compress"]), ("ptr32", ["--ptr32"]),
                     ("win7", ["--win7"]), ("clock-system", ["--clock", "system"]),
                     ("clock-cycles", ["--clock", "cycles"])]:
     evs = basic(name, *base, *extra)
+    if name == "ptr32":
+        basic_ptr32 = evs
     if strip(evs) != strip(ref) or not same_times(evs, ref):
         report(name + " same-events", ["events differ from the plain trace"])
     else:
         report(name + " same-events", [])
 basic("all-kinds", *base, "--all-kinds")
+
+# --process-rundown: a kernel Process DCStart per process at the start,
+# naming every pid the Kernel-Network events use; those stay the same.
+for name, extra in [("rundown", []), ("rundown-ptr32", ["--ptr32"])]:
+    path, flat, _ = write(name, *base, "--process-rundown", *extra)
+    rc, evs, err = run("--file=" + path)
+    problems = []
+    dc = [e for e in evs if e["Task"] == "Process" and e["Opcode"] == "DCStart"]
+    if rc != 0 or len(evs) != int(flat["records"][0]):
+        problems.append("exit %d, %d events, want %s"
+                        % (rc, len(evs), flat["records"][0]))
+    if len(dc) != int(flat["rundown"][1]) or [e for e in evs
+                                              if "DecodeError" in e]:
+        problems.append("%d rundown records decoded, writer wrote %s"
+                        % (len(dc), flat["rundown"][1]))
+    if evs[1:1 + len(dc)] != dc:
+        problems.append("rundown records not first")
+    names = {int(e["EventData"]["ProcessId"], 16):
+             e["EventData"]["ImageFileName"] for e in dc}
+    if names.get(4) != "System":
+        problems.append("no System process (pid 4)")
+    pids = {e["EventData"]["PID"] for e in kn(evs) if "PID" in e["EventData"]}
+    if pids - set(names):
+        problems.append("pids without a name: %s" % sorted(pids - set(names)))
+    plain = ref if name == "rundown" else basic_ptr32
+    if strip(evs) != strip(plain):
+        problems.append("Kernel-Network events differ without the option")
+    report(name, problems)
 basic("wpp", *base, "--wpp")
 basic("one-cpu", "--events", "500", "--seed", "2", "--cpus", "1")
 basic("big-buffers", "--events", "20000", "--seed", "9", "--cpus", "8",

@@ -6,10 +6,15 @@
  * accept, disconnect, retransmit, reconnect, failures, TCP copy) from a
  * seeded splitmix64 generator, and lays them out through etl_writer.c:
  * the same options always give the same bytes. Options add the other
- * header kinds (--all-kinds, --wpp) and damage for bad-input tests, and
- * --describe writes what was produced (counts per event id, per buffer,
- * what was damaged) so tests know what a reader must find. The event
- * schema is design/etw-schemas.md section 2; the layout is etl-format.md.
+ * header kinds (--all-kinds, --wpp), damage for bad-input tests, and
+ * --process-rundown: a kernel Process DCStart record per simulated
+ * process at the start, as a trace recorded with the kernel logger
+ * begins, so that a reader (kqlfilter's getprocessname) can name the
+ * pids; it draws nothing from the generator, so the Kernel-Network
+ * events stay the same. --describe writes what was produced (counts per
+ * event id, per buffer, the rundown, what was damaged) so tests know
+ * what a reader must find. The event schema is design/etw-schemas.md
+ * section 2 (section 6: Process); the layout is etl-format.md.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -43,6 +48,7 @@ enum opt_id {
   O_DESCRIBE,
   O_EVENTS,
   O_HELP,
+  O_PROCESS_RUNDOWN,
   O_PTR32,
   O_SEED,
   O_TRUNCATE,
@@ -82,6 +88,9 @@ static const struct opt opts[] = {
      "    output name + .txt; '-' = stderr)"},
     {"events", ARG_REQ, O_EVENTS, "N: Kernel-Network events (default 1000)"},
     {"help", ARG_NONE, O_HELP, "print this help and exit"},
+    {"process-rundown", ARG_NONE, O_PROCESS_RUNDOWN,
+     "start with a kernel Process DCStart record (FULL_HEADER)\n"
+     "    per simulated process: pid -> image name"},
     {"ptr32", ARG_NONE, O_PTR32, "a 32-bit trace (PointerSize 4)"},
     {"seed", ARG_REQ, O_SEED, "S: generator seed (default 1)"},
     {"truncate", ARG_REQ, O_TRUNCATE, "BYTES: keep only the first BYTES"},
@@ -97,7 +106,7 @@ struct config {
   unsigned cpus;
   uint32_t buffer_size;
   unsigned clock;
-  bool ptr32, compress, win7, all_kinds, wpp;
+  bool ptr32, compress, win7, all_kinds, wpp, process_rundown;
   struct etlw_damage damage;
   const char *describe; /* NULL: none */
   const char *out;
@@ -234,6 +243,7 @@ struct gen {
   uint64_t kn_total;
   unsigned unseen;
   uint64_t extra_count[X_COUNT];
+  uint64_t rundown_count; /* --process-rundown records */
   unsigned extra_list[X_COUNT], nextra, extra_next;
   struct order *order; /* per CPU: records in the buffer being filled */
   struct bufrec *bufs; /* --describe only */
@@ -708,6 +718,170 @@ thread_v3(struct gen *g, uint8_t *p, bool p32, const struct proc *pr,
   return n + 8;
 }
 
+/* ---- the processes (--process-rundown) ---------------------------------- */
+
+/* The kernel's Process event class (MSNT_SystemTrace). */
+static const struct etlw_guid process_class = {
+    0x3d6fa8d0,
+    0xfe05,
+    0x11d0,
+    {0x9d, 0xda, 0x00, 0xc0, 0x4f, 0xd7, 0xba, 0x7c}};
+
+/* Who each slot of g->procs is, slot 0 being System (pid 4). Image
+ * names are as the kernel logs them: at most 15 characters
+ * (EPROCESS.ImageFileName). */
+enum sid_id { SID_SYSTEM, SID_NETWORK_SERVICE, SID_USER };
+#define PARENT_NONE (-2)     /* ParentId 0 */
+#define PARENT_LAUNCHER (-1) /* services.exe (session 0), explorer.exe */
+static const struct proc_ident {
+  const char *image, *cmdline;
+  uint8_t session, sid;
+  int8_t parent; /* a slot, PARENT_NONE or PARENT_LAUNCHER */
+} idents[NPROC] = {
+    {"System", "", 0, SID_SYSTEM, PARENT_NONE},
+    {"chrome.exe",
+     "\"C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe\"", 1,
+     SID_USER, PARENT_LAUNCHER},
+    {"msedge.exe",
+     "\"C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe\""
+     " --no-startup-window",
+     1, SID_USER, PARENT_LAUNCHER},
+    {"svchost.exe",
+     "C:\\Windows\\system32\\svchost.exe -k NetworkService -p -s Dnscache", 0,
+     SID_NETWORK_SERVICE, PARENT_LAUNCHER},
+    {"OneDrive.exe",
+     "\"C:\\Program Files\\Microsoft OneDrive\\OneDrive.exe\" /background", 1,
+     SID_USER, PARENT_LAUNCHER},
+    {"Teams.exe",
+     "\"C:\\Program Files (x86)\\Microsoft\\Teams\\current\\Teams.exe\"", 1,
+     SID_USER, PARENT_LAUNCHER},
+    {"OUTLOOK.EXE",
+     "\"C:\\Program Files\\Microsoft Office\\root\\Office16\\OUTLOOK.EXE\"", 1,
+     SID_USER, PARENT_LAUNCHER},
+    {"Code.exe", "\"C:\\Program Files\\Microsoft VS Code\\Code.exe\"", 1,
+     SID_USER, PARENT_LAUNCHER},
+    {"powershell.exe",
+     "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe", 1,
+     SID_USER, 7 /* Code.exe's terminal */},
+    {"svchost.exe", "C:\\Windows\\system32\\svchost.exe -k netsvcs -p -s BITS",
+     0, SID_SYSTEM, PARENT_LAUNCHER},
+    {"firefox.exe", "\"C:\\Program Files\\Mozilla Firefox\\firefox.exe\"", 1,
+     SID_USER, PARENT_LAUNCHER},
+    {"ssh.exe", "\"C:\\Windows\\System32\\OpenSSH\\ssh.exe\" admin@build01", 1,
+     SID_USER, 8 /* from powershell.exe */},
+};
+
+/* A value fixed by a pid alone: --process-rundown draws nothing from
+ * the generator, so the Kernel-Network events stay the same. */
+static uint64_t
+pid_mix(uint32_t pid, uint32_t salt)
+{
+  uint64_t z = ((uint64_t)salt << 32 | pid) * 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+/* The first multiple of 4 from `from` that no simulated process has:
+ * the pid of a parent outside the table (services.exe, explorer.exe). */
+static uint32_t
+outside_pid(const struct gen *g, uint32_t from)
+{
+  for (uint32_t pid = from;; pid += 4) {
+    unsigned i = 0;
+    while (i < NPROC && g->procs[i].pid != pid)
+      i++;
+    if (i == NPROC) return pid;
+  }
+}
+
+static uint32_t
+parent_pid(const struct gen *g, unsigned slot)
+{
+  const struct proc_ident *id = &idents[slot];
+  if (id->parent == PARENT_NONE) return 0;
+  if (id->parent >= 0) return g->procs[id->parent].pid;
+  uint32_t services = outside_pid(g, 868);
+  if (id->session == 0) return services;
+  uint32_t explorer = outside_pid(g, 6392);
+  return explorer != services ? explorer : outside_pid(g, explorer + 4);
+}
+
+/* Process V4 (TypeGroup1) payload for slot `slot`: etw-schemas.md
+ * section 6, MSNT_SystemTrace-Process.man. */
+static size_t
+process_v4(const struct gen *g, uint8_t *p, unsigned slot, bool p32)
+{
+  const struct proc_ident *id = &idents[slot];
+  uint32_t pid = g->procs[slot].pid;
+  uint64_t h = pid_mix(pid, 1);
+  uint64_t key = p32 ? 0x84000000ull + ((h >> 20) & 0xFFFFF) * 0x40
+                     : 0xFFFF800000000000ull + ((h >> 20) & 0x7FFFFFFF) * 0x40;
+  size_t n = put_ptr(p, key, p32); /* UniqueProcessKey */
+  le32(p + n, pid);
+  le32(p + n + 4, parent_pid(g, slot));
+  le32(p + n + 8, id->session);
+  le32(p + n + 12, 0x103); /* ExitStatus: STATUS_PENDING, running */
+  n += 16;
+  n += put_ptr(p + n, 0x1AA000ull + 0x1000u * (h % 4096), p32); /* DTB */
+  le32(p + n, 0);                                               /* Flags */
+  n += 4;
+  /* UserSID: TOKEN_USER (two pointers) + the SID */
+  n += put_ptr(p + n, key + 0x5A0, p32);
+  n += put_ptr(p + n, 0, p32);
+  static const uint8_t nt_authority[8] = {1, 1, 0, 0, 0, 0, 0, 5};
+  memcpy(p + n, nt_authority, 8);
+  if (id->sid == SID_USER) { /* S-1-5-21-...-1001 */
+    p[n + 1] = 5;
+    le32(p + n + 8, 21);
+    le32(p + n + 12, 1004336348u);
+    le32(p + n + 16, 1177238915u);
+    le32(p + n + 20, 682003330u);
+    le32(p + n + 24, 1001);
+    n += 28;
+  } else { /* S-1-5-18 LocalSystem, S-1-5-20 NetworkService */
+    le32(p + n + 8, id->sid == SID_SYSTEM ? 18 : 20);
+    n += 12;
+  }
+  size_t len = strlen(id->image) + 1;
+  memcpy(p + n, id->image, len);
+  n += len;
+  n += put_wstr(p + n, id->cmdline);
+  n += put_wstr(p + n, ""); /* PackageFullName */
+  n += put_wstr(p + n, ""); /* ApplicationId */
+  return n;
+}
+
+/* --process-rundown: one Process DCStart per simulated process (a pid
+ * drawn twice is one process), on CPU 0 at the start of the trace, as
+ * the kernel logger's rundown begins a trace. */
+static void
+process_rundown(struct gen *g)
+{
+  bool p32 = g->cf->ptr32;
+  uint8_t pl[512];
+  for (unsigned i = 0; i < NPROC; i++) {
+    const struct proc *pr = &g->procs[i];
+    unsigned j = 0;
+    while (g->procs[j].pid != pr->pid)
+      j++;
+    if (j < i) continue;
+    struct etlw_classic c = {0};
+    c.kind = p32 ? ETLW_FULL32 : ETLW_FULL64;
+    c.guid = process_class;
+    c.type = 3; /* DCStart */
+    c.version = 4;
+    c.pid = pr->pid;
+    c.tid = pr->tid[0];
+    c.timestamp = etlw_raw_at(g->w, 0);
+    c.data = pl;
+    c.len = process_v4(g, pl, i, p32);
+    check(g, etlw_add_classic(g->w, 0, &c));
+    note(g, 0, NOT_KN);
+    g->rundown_count++;
+  }
+}
+
 static void
 emit_extra(struct gen *g, unsigned x)
 {
@@ -772,26 +946,29 @@ emit_extra(struct gen *g, unsigned x)
     break;
   }
   case X_PROCESS_FULL: {
-    static const struct etlw_guid process = {
-        0x3d6fa8d0,
-        0xfe05,
-        0x11d0,
-        {0x9d, 0xda, 0x00, 0xc0, 0x4f, 0xd7, 0xba, 0x7c}};
     c.kind = p32 ? ETLW_FULL32 : ETLW_FULL64;
-    c.guid = process;
+    c.guid = process_class;
     c.type = 3; /* DCStart */
     c.version = 4;
-    n = put_ptr(pl, kaddr(g, p32), p32); /* UniqueProcessKey */
+    uint64_t key = kaddr(g, p32);
+    uint32_t ppid = 4 * (100 + below(g, 200));
+    uint64_t dtb = 0x1AB000ull + 0x1000u * below(g, 4096);
+    uint64_t tok = kaddr(g, p32);
+    if (cf->process_rundown) { /* the rundown's: names stay consistent */
+      c.len = process_v4(g, pl, (unsigned)(pr - g->procs), p32);
+      break;
+    }
+    n = put_ptr(pl, key, p32); /* UniqueProcessKey */
     le32(pl + n, pr->pid);
-    le32(pl + n + 4, 4 * (100 + below(g, 200))); /* ParentId */
-    le32(pl + n + 8, 1);                         /* SessionId */
-    le32(pl + n + 12, 0x103);                    /* ExitStatus: pending */
+    le32(pl + n + 4, ppid);   /* ParentId */
+    le32(pl + n + 8, 1);      /* SessionId */
+    le32(pl + n + 12, 0x103); /* ExitStatus: pending */
     n += 16;
-    n += put_ptr(pl + n, 0x1AB000ull + 0x1000u * below(g, 4096), p32);
+    n += put_ptr(pl + n, dtb, p32);
     le32(pl + n, 0); /* Flags */
     n += 4;
     /* UserSID: TOKEN_USER (two pointers) + S-1-5-18 */
-    n += put_ptr(pl + n, kaddr(g, p32), p32);
+    n += put_ptr(pl + n, tok, p32);
     n += put_ptr(pl + n, 0, p32);
     static const uint8_t sid[12] = {1, 1, 0, 0, 0, 0, 0, 5, 18, 0, 0, 0};
     memcpy(pl + n, sid, sizeof sid);
@@ -963,6 +1140,8 @@ emit_extra(struct gen *g, unsigned x)
  *   kind NAME N                     records per header kind
  *   event ID N                      Kernel-Network events per id (all 22)
  *   extra NAME N                    --all-kinds / --wpp records
+ *   rundown process-dcstart N       --process-rundown records (kernel
+ *                                   Process DCStart, FULL_HEADER)
  *   buffer I offset 0xO size 0xS filled 0xF cpu C seq Q flags 0xB
  *     records R events E            every buffer, in file order
  *   damage WHAT buffer I offset 0xO [record 0xR kind K event ID]
@@ -999,6 +1178,7 @@ describe(struct gen *g, const struct etlw_stats *st)
   fprintf(f, "option clock %s\noption compress %d\noption win7 %d\n",
           clocks[cf->clock], cf->compress, cf->win7);
   fprintf(f, "option all_kinds %d\noption wpp %d\n", cf->all_kinds, cf->wpp);
+  fprintf(f, "option process_rundown %d\n", cf->process_rundown);
   fprintf(f, "bytes %llu\nbytes_full %llu\nbuffers %u\n",
           (unsigned long long)st->bytes_written, (unsigned long long)st->bytes,
           (unsigned)st->buffers);
@@ -1015,6 +1195,9 @@ describe(struct gen *g, const struct etlw_stats *st)
     if (g->extra_count[x])
       fprintf(f, "extra %s %llu\n", extra_names[x],
               (unsigned long long)g->extra_count[x]);
+  if (g->rundown_count)
+    fprintf(f, "rundown process-dcstart %llu\n",
+            (unsigned long long)g->rundown_count);
 
   uint64_t ok_records = 0, ok_events = 0, ok_ids[NKN] = {0};
   for (size_t i = 0; i < g->nbufs; i++) {
@@ -1211,6 +1394,9 @@ parse_args(int argc, char **argv, struct config *cf)
     case O_HELP:
       usage(stdout);
       exit(0);
+    case O_PROCESS_RUNDOWN:
+      cf->process_rundown = true;
+      break;
     case O_PTR32:
       cf->ptr32 = true;
       break;
@@ -1275,6 +1461,7 @@ run(const struct config *cf, FILE *out)
   g->w = etlw_new(&o, err, sizeof err);
   if (!g->w) log_die(1, "%s: %s", cf->out, err);
 
+  if (cf->process_rundown) process_rundown(g);
   if (cf->all_kinds || cf->wpp) {
     for (unsigned x = 0; x < X_COUNT; x++) {
       bool want = x == X_WPP ? cf->wpp : cf->all_kinds;
