@@ -3,7 +3,8 @@
  *
  * main.c parses the options into struct adx_ctx and runs the shared sink
  * engine (lib/sink.h) with adx_deliver() as the deliver callback. The
- * first delivery sets the table up from the first row (adx_setup.c); each
+ * first delivery sets the table up from its rows, and a later batch whose
+ * rows have new members adds columns for them (adx_setup.c); each
  * batch then goes either to the streaming endpoint (--direct,
  * adx_stream.c) or through queued ingestion (adx_queued.c: blob upload and
  * a queue message). adx_kusto.c sends every Kusto request with a token
@@ -23,6 +24,7 @@
 #include "lib/sink.h"
 #include "adxsink/adx_auth.h"
 #include "adxsink/adx_resp.h"
+#include "adxsink/adx_schema.h"
 #include "adxsink/adx_util.h"
 
 #define ADX_URL_MAX 512
@@ -61,7 +63,8 @@ struct adx_ctx {
   struct http_client *http;
   struct adx_auth auth;
   bool setup_done;
-  bool inline_fallback; /* streaming refused by policy: .ingest inline */
+  struct adx_schema mapped; /* the columns our mapping covers */
+  bool inline_fallback;     /* streaming refused by policy: .ingest inline */
   struct adx_resources res;
   uint64_t batches, rows, bytes; /* delivered */
 };
@@ -75,7 +78,7 @@ void adx_res_fail(struct adx_res *r, enum sink_status st, const char *fmt, ...)
 #if defined(__GNUC__) || defined(__clang__)
     PLAT_PRINTF(3, 4)
 #endif
-    ;
+        ;
 
 /* adx_deliver - the engine's deliver callback (ctx is struct adx_ctx). */
 enum sink_status adx_deliver(void *ctx, struct sink_batch *b,
@@ -105,10 +108,13 @@ void adx_classify(const struct adx_ctx *x, const char *what,
 int adx_mgmt(struct adx_ctx *x, bool dm, const char *db, const char *csl,
              struct adx_v1 *out, struct adx_res *r);
 
-/* adx_setup - make the table ready from the first row of b (adx_setup.c):
- * --reset drops and recreates it; otherwise a missing table is created
- * and new columns merged. 0, or -1 with r set. */
+/* adx_setup - make the table ready for the rows of b (adx_setup.c): the
+ * first call drops and recreates it with --reset, or creates a missing
+ * one; every call adds columns for members of b's rows that the mapping
+ * does not cover yet (a no-op when there are none). 0, or -1 with r set.
+ * adx_setup_free frees what it keeps in x. */
 int adx_setup(struct adx_ctx *x, const struct sink_batch *b, struct adx_res *r);
+void adx_setup_free(struct adx_ctx *x);
 
 /* adx_stream_deliver - ingest rows[0, len) by streaming (adx_stream.c). */
 void adx_stream_deliver(struct adx_ctx *x, const char *rows, size_t len,

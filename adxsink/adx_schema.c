@@ -66,13 +66,39 @@ adx_schema_find(const struct adx_schema *s, const char *name)
   return -1;
 }
 
+/* find_n - the index of the column named name[0, n), or -1. Names hold
+ * no NUL (name_ok), so the first difference or a NUL ends a compare. */
+static long
+find_n(const struct adx_schema *s, const char *name, size_t n)
+{
+  for (size_t i = 0; i < s->n; i++)
+    if (strncmp(s->cols[i].name, name, n) == 0 && s->cols[i].name[n] == '\0')
+      return (long)i;
+  return -1;
+}
+
+/* find_from - find_n trying column *hint first and then moving the hint
+ * past the match: rows of one source list their members in the same
+ * order, so over a batch nearly every lookup takes one compare. */
+static long
+find_from(const struct adx_schema *s, const char *name, size_t n, size_t *hint)
+{
+  size_t h = *hint;
+  if (h < s->n && strncmp(s->cols[h].name, name, n) == 0 &&
+      s->cols[h].name[n] == '\0') {
+    *hint = h + 1;
+    return (long)h;
+  }
+  long i = find_n(s, name, n);
+  if (i >= 0) *hint = (size_t)i + 1;
+  return i;
+}
+
 int
 adx_schema_add(struct adx_schema *s, const char *name, size_t n,
                enum adx_type t)
 {
-  for (size_t i = 0; i < s->n; i++)
-    if (strlen(s->cols[i].name) == n && memcmp(s->cols[i].name, name, n) == 0)
-      return 1;
+  if (find_n(s, name, n) >= 0) return 1;
   if (s->n >= ADX_MAX_COLUMNS) return -1;
   if (s->n == s->cap) {
     size_t nc = s->cap ? s->cap * 2 : 16;
@@ -397,6 +423,7 @@ adx_schema_infer(const char *row, size_t len, struct adx_schema *sc, char *err,
                  size_t errn)
 {
   struct scan s = {row, len, 0};
+  size_t hint = 0;
   struct adx_str key, val;
   adx_str_init(&key);
   adx_str_init(&val);
@@ -435,13 +462,16 @@ adx_schema_infer(const char *row, size_t len, struct adx_schema *sc, char *err,
     }
     enum adx_type t;
     char c = s.p[s.i];
+    /* A member already in s keeps its type: no need to classify it
+     * (adxsink runs this over every row of a batch). */
+    bool known = key.p && find_from(sc, key.p, key.len, &hint) >= 0;
     if (c == '"') {
       if (str_raw(&s, &a, &b) != 0) {
         why = "bad string";
         goto out;
       }
       t = ADX_T_STRING;
-      if (b - a <= 64) {
+      if (!known && b - a <= 64) {
         adx_str_clear(&val);
         if (unescape(s.p + a, b - a, &val) == 0 && val.p) {
           if (adx_is_datetime(val.p, val.len))
@@ -477,7 +507,9 @@ adx_schema_infer(const char *row, size_t len, struct adx_schema *sc, char *err,
       why = "bad value";
       goto out;
     }
-    if (!key.p || !name_ok(key.p, key.len)) {
+    if (known) {
+      /* counted and typed when first seen */
+    } else if (!key.p || !name_ok(key.p, key.len)) {
       sc->skipped++;
     } else if (adx_schema_add(sc, key.p, key.len, t) < 0) {
       why = "too many columns or out of memory";

@@ -2,10 +2,14 @@
  * adx_setup.c - make the table ready for the rows (see adx.h).
  *
  * --reset (the original --adxreset): .drop table T ifexists, then create
- * it from the first row's inferred schema. Without --reset a missing
+ * it from the schema inferred from the first batch's rows (every member
+ * of every row, typed by its first value). Without --reset a missing
  * table is created the same way, and an existing one keeps its columns:
- * members of the first row it lacks are added with .create-merge (which
- * never changes a column's type). Then a JSON ingestion mapping maps
+ * members it lacks are added with .create-merge (which never changes a
+ * column's type). Each later batch is checked the same way, so rows
+ * that bring new members (another query's columns, a newer event
+ * version) get columns before they are ingested instead of losing
+ * those values. Then a JSON ingestion mapping maps
  * every column by name ($.name), and a table adxsink created gets the
  * ingestion-time policy (as the original did) and, with --direct, the
  * streaming ingestion policy. With --mapping the named mapping is used as
@@ -107,24 +111,87 @@ mapping(struct adx_ctx *x, const struct adx_schema *s, struct adx_res *r)
   return rc;
 }
 
+/* batch_schema - the union of the members of b's rows, in the order
+ * first seen, each typed by its first value. The very first row must be
+ * a JSON object; any other row that is not adds nothing (the service
+ * reports it). */
+static int
+batch_schema(const struct sink_batch *b, bool again, struct adx_schema *want,
+             struct adx_res *r)
+{
+  const char *p = b->buf, *end = b->buf + b->len;
+  char err[160];
+  for (bool first = !again; p < end; first = false) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+    if (adx_schema_infer(p, len, want, err, sizeof err) != 0 && first) {
+      adx_res_fail(r, SINK_FAIL, "the first row: %s", err);
+      return -1;
+    }
+    p += len + 1;
+  }
+  return 0;
+}
+
+/* covered - true when the mapping already takes every column of want. */
+static bool
+covered(const struct adx_ctx *x, const struct adx_schema *want)
+{
+  for (size_t i = 0; i < want->n; i++)
+    if (adx_schema_find(&x->mapped, want->cols[i].name) < 0) return false;
+  return true;
+}
+
+/* keep_mapped - remember the columns the mapping now covers. */
+static int
+keep_mapped(struct adx_ctx *x, const struct adx_schema *map)
+{
+  struct adx_schema copy;
+  memset(&copy, 0, sizeof copy);
+  for (size_t i = 0; i < map->n; i++)
+    if (adx_schema_add(&copy, map->cols[i].name, strlen(map->cols[i].name),
+                       map->cols[i].type) < 0) {
+      adx_schema_free(&copy);
+      return -1;
+    }
+  adx_schema_free(&x->mapped);
+  x->mapped = copy;
+  return 0;
+}
+
+/* merge_new - add to have (and to add) every column of want it lacks. */
+static int
+merge_new(const struct adx_schema *want, struct adx_schema *have,
+          struct adx_schema *add)
+{
+  for (size_t i = 0; i < want->n; i++) {
+    const struct adx_col *c = &want->cols[i];
+    if (adx_schema_find(have, c->name) >= 0) continue;
+    if (adx_schema_add(add, c->name, strlen(c->name), c->type) < 0 ||
+        adx_schema_add(have, c->name, strlen(c->name), c->type) < 0)
+      return -1;
+  }
+  return 0;
+}
+
 int
 adx_setup(struct adx_ctx *x, const struct sink_batch *b, struct adx_res *r)
 {
-  const char *nl = memchr(b->buf, '\n', b->len);
-  size_t len = nl ? (size_t)(nl - b->buf) : b->len;
   struct adx_schema want, have, add;
   memset(&want, 0, sizeof want);
   memset(&have, 0, sizeof have);
   memset(&add, 0, sizeof add);
-  char err[160];
   int rc = -1;
-  if (adx_schema_infer(b->buf, len, &want, err, sizeof err) != 0) {
-    adx_res_fail(r, SINK_FAIL, "the first row: %s", err);
+  bool again = x->setup_done;
+  if (again && x->mapping_given) return 0; /* the user's mapping rules */
+  if (batch_schema(b, again, &want, r) != 0) goto out;
+  if (again && covered(x, &want)) {
+    rc = 0;
     goto out;
   }
-  if (want.skipped)
-    log_warn("the first row has %zu member name%s a Kusto column cannot "
-             "take (empty, too long or with control characters); skipped",
+  if (want.skipped && !again)
+    log_warn("%zu member name%s in the rows a Kusto column cannot take "
+             "(empty, too long or with control characters); skipped",
              want.skipped, want.skipped == 1 ? "" : "s");
   if (want.n == 0) {
     adx_res_fail(r, SINK_FAIL,
@@ -132,11 +199,15 @@ adx_setup(struct adx_ctx *x, const struct sink_batch *b, struct adx_res *r)
     goto out;
   }
   bool created = false;
-  if (x->reset) {
+  /* Dropped once per run: a later setup (new columns, a lost mapping)
+   * must not lose the rows ingested since. */
+  bool drop = x->reset;
+  if (drop) {
     if (table_cmd(x, ".drop table ", " ifexists", NULL, r) != 0) goto out;
     log_note("dropped table %s", x->table);
+    x->reset = false;
   }
-  int exists = x->reset ? 0 : table_exists(x, r);
+  int exists = drop ? 0 : table_exists(x, r);
   if (exists < 0) goto out;
   const struct adx_schema *map = &want;
   if (!exists) {
@@ -146,18 +217,14 @@ adx_setup(struct adx_ctx *x, const struct sink_batch *b, struct adx_res *r)
   } else {
     if (existing_schema(x, &have, r) != 0) goto out;
     /* With the user's own mapping, the columns are the user's too. */
-    for (size_t i = 0; !x->mapping_given && i < want.n; i++)
-      if (adx_schema_find(&have, want.cols[i].name) < 0 &&
-          (adx_schema_add(&add, want.cols[i].name, strlen(want.cols[i].name),
-                          want.cols[i].type) < 0 ||
-           adx_schema_add(&have, want.cols[i].name, strlen(want.cols[i].name),
-                          want.cols[i].type) < 0)) {
-        adx_res_fail(r, SINK_RETRY, "out of memory");
-        goto out;
-      }
+    if (!x->mapping_given && merge_new(&want, &have, &add) != 0) {
+      adx_res_fail(r, SINK_RETRY, "out of memory");
+      goto out;
+    }
     if (add.n) {
       if (create_merge(x, &add, r) != 0) goto out;
-      log_note("added %zu columns to table %s", add.n, x->table);
+      log_note("added %zu column%s to table %s", add.n, add.n == 1 ? "" : "s",
+               x->table);
     }
     map = &have;
   }
@@ -169,6 +236,10 @@ adx_setup(struct adx_ctx *x, const struct sink_batch *b, struct adx_res *r)
       table_cmd(x, ".alter table ", " policy streamingingestion enable", NULL,
                 r) != 0)
     goto out;
+  if (keep_mapped(x, map) != 0) {
+    adx_res_fail(r, SINK_RETRY, "out of memory");
+    goto out;
+  }
   x->setup_done = true;
   rc = 0;
 out:
@@ -176,4 +247,10 @@ out:
   adx_schema_free(&have);
   adx_schema_free(&add);
   return rc;
+}
+
+void
+adx_setup_free(struct adx_ctx *x)
+{
+  adx_schema_free(&x->mapped);
 }

@@ -174,6 +174,7 @@ stream(struct adx_ctx *x, const char *rows, size_t len, size_t nrows,
     b.buf = (char *)(uintptr_t)rows;
     b.len = len;
     adx_res_init(r);
+    x->setup_done = false; /* the mapping is gone: make it again */
     if (adx_setup(x, &b, r) == 0) stream(x, rows, len, nrows, false, r);
   }
 out:

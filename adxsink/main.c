@@ -305,7 +305,7 @@ adx_deliver(void *ctx, struct sink_batch *b, struct sink_result *sr)
   struct adx_ctx *x = ctx;
   struct adx_res r;
   adx_res_init(&r);
-  if (!x->setup_done) adx_setup(x, b, &r);
+  adx_setup(x, b, &r); /* first batch: the table; later: new columns */
   if (r.st == SINK_OK) {
     if (x->direct)
       adx_stream_deliver(x, b->buf, b->len, b->rows, b->id, &r);
@@ -406,6 +406,7 @@ main(int argc, char **argv)
 out:
   adx_auth_free(&x.auth);
   adx_resources_free(&x.res);
+  adx_setup_free(&x);
   sink_secret_free(a.key);
   sink_secret_free(a.token);
   return rc;

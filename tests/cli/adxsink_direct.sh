@@ -15,7 +15,7 @@ A="--cluster=$ENGINE --database=TestDb --token=@$ADX_TMP/tok --direct
  --spool-dir=$SP --retry-delay=0.1 --retry-max-delay=0.5"
 IN=$ADX_TMP/in
 
-# --- --reset and inference from the first row -------------------------
+# --- --reset and inference from the rows (every member of each row) ---
 cat >"$ADX_TMP/ev.ndjson" <<'ROWS'
 {"TimeCreated":"2010-06-09T21:39:21.1234567Z","Provider":"Microsoft-Windows-Kernel-Network","ProviderId":"7dd42a49-5329-4832-8dfd-43d979153a88","EventId":10,"Ratio":0.25,"Ok":true,"Big":18446744073709551615,"Nothing":null,"EventData":{"saddr":"10.0.0.5","sport":443},"List":[1,2],"weird name":"w","naïve":"é"}
 {"TimeCreated":"2010-06-09T21:39:22.0000001Z","Provider":"P2","ProviderId":"7dd42a49-5329-4832-8dfd-43d979153a89","EventId":11,"Ratio":1,"Ok":false,"Big":1,"Nothing":"later","EventData":{"saddr":"10.0.0.6","sport":80},"List":[],"weird name":"v","naïve":"ü"}
@@ -23,7 +23,7 @@ cat >"$ADX_TMP/ev.ndjson" <<'ROWS'
 ROWS
 adx_run $A --table=Events --reset -v <"$ADX_TMP/ev.ndjson"
 t_eq reset-exit 0 "$ADX_RC"
-t_eq reset-columns "[['TimeCreated', 'datetime'], ['Provider', 'string'], ['ProviderId', 'guid'], ['EventId', 'long'], ['Ratio', 'real'], ['Ok', 'bool'], ['Big', 'decimal'], ['Nothing', 'dynamic'], ['EventData', 'dynamic'], ['List', 'dynamic'], ['weird name', 'string'], ['naïve', 'string']]" \
+t_eq reset-columns "[['TimeCreated', 'datetime'], ['Provider', 'string'], ['ProviderId', 'guid'], ['EventId', 'long'], ['Ratio', 'real'], ['Ok', 'bool'], ['Big', 'decimal'], ['Nothing', 'dynamic'], ['EventData', 'dynamic'], ['List', 'dynamic'], ['weird name', 'string'], ['naïve', 'string'], ['Extra', 'long']]" \
   "$(adx_state 's["databases"]["TestDb"]["tables"]["Events"]["columns"]')"
 t_eq reset-rows 3 "$(adx_rows Events | wc -l | tr -d ' ')"
 t_eq reset-policies "True True" \
@@ -32,10 +32,10 @@ t_eq reset-mapping "['Events_mapping']" \
   "$(adx_state 'list(s["databases"]["TestDb"]["tables"]["Events"]["mappings"])')"
 adx_rows Events >"$ADX_TMP/rows"
 t_eq values-row1 \
-  '{"TimeCreated": "2010-06-09T21:39:21.1234567Z", "Provider": "Microsoft-Windows-Kernel-Network", "ProviderId": "7dd42a49-5329-4832-8dfd-43d979153a88", "EventId": 10, "Ratio": 0.25, "Ok": true, "Big": 1.8446744073709552e+19, "Nothing": null, "EventData": {"saddr": "10.0.0.5", "sport": 443}, "List": [1, 2], "weird name": "w", "na\u00efve": "\u00e9"}' \
+  '{"TimeCreated": "2010-06-09T21:39:21.1234567Z", "Provider": "Microsoft-Windows-Kernel-Network", "ProviderId": "7dd42a49-5329-4832-8dfd-43d979153a88", "EventId": 10, "Ratio": 0.25, "Ok": true, "Big": 1.8446744073709552e+19, "Nothing": null, "EventData": {"saddr": "10.0.0.5", "sport": 443}, "List": [1, 2], "weird name": "w", "na\u00efve": "\u00e9", "Extra": null}' \
   "$(sed -n 1p "$ADX_TMP/rows")"
 t_eq values-row3 \
-  '{"TimeCreated": null, "Provider": "P3", "ProviderId": null, "EventId": 12, "Ratio": null, "Ok": true, "Big": null, "Nothing": null, "EventData": null, "List": null, "weird name": null, "na\u00efve": null}' \
+  '{"TimeCreated": null, "Provider": "P3", "ProviderId": null, "EventId": 12, "Ratio": null, "Ok": true, "Big": null, "Nothing": null, "EventData": null, "List": null, "weird name": null, "na\u00efve": null, "Extra": 1}' \
   "$(sed -n 3p "$ADX_TMP/rows")"
 t_grep reset-dropped "dropped table Events" "$ADX_ERR"
 
@@ -44,7 +44,7 @@ t_eq stream-request "POST gzip application/octet-stream application/json adxsink
   "$(adx_requests '[" ".join([e["method"], h.get("Content-Encoding"), h.get("Content-Type"), h.get("Accept"), h.get("x-ms-client-request-id").split(";")[0], e["path"]]) for e in r for h in [dict(e["headers"])] if "/ingest/" in e["path"]][0]')"
 t_eq mgmt-request "application/json; charset=utf-8 application/json adxsink.mgmt adxsink adxsink:{" \
   "$(adx_requests '[" ".join([h.get("Content-Type"), h.get("Accept"), h.get("x-ms-client-request-id").split(";")[0], h.get("x-ms-app"), h.get("x-ms-client-version")[:9]]) for e in r for h in [dict(e["headers"])] if e["path"] == "/v1/rest/mgmt"][0]')"
-t_eq mgmt-commands ".drop table Events ifexists|.create-merge table Events (TimeCreated:datetime, Provider:string, ProviderId:guid, EventId:long, Ratio:real, Ok:bool, Big:decimal, Nothing:dynamic, EventData:dynamic, List:dynamic, ['weird name']:string, ['naïve']:string)|.alter table Events policy ingestiontime true|.alter table Events policy streamingingestion enable" \
+t_eq mgmt-commands ".drop table Events ifexists|.create-merge table Events (TimeCreated:datetime, Provider:string, ProviderId:guid, EventId:long, Ratio:real, Ok:bool, Big:decimal, Nothing:dynamic, EventData:dynamic, List:dynamic, ['weird name']:string, ['naïve']:string, Extra:long)|.alter table Events policy ingestiontime true|.alter table Events policy streamingingestion enable" \
   "$(adx_requests '"|".join(e["json"]["csl"] for e in r if e["path"] == "/v1/rest/mgmt" and "mapping" not in e["json"]["csl"])')"
 t_eq no-strict-warnings "[]" "$(adx_state 's["warnings"]')"
 t_nogrep token-not-logged tok-fixed-123 "$ADX_ERR"
@@ -69,6 +69,18 @@ t_eq existing-rows '{"n": 5, "a": "x", "more": 2.5}|{"n": 6, "a": null, "more": 
   "$(adx_rows Pre | paste -sd '|' -)"
 t_eq existing-policy-untouched False \
   "$(adx_state 's["databases"]["TestDb"]["tables"]["Pre"]["ingestiontime"]')"
+
+# --- new members in later rows: columns added before those rows go in --
+printf '{"a":1}\n{"a":2,"b":"x"}\n{"a":3}\n{"a":4,"c":1.5,"b":"y"}\n{"a":5}\n' >"$IN"
+adx_run $A --table=Evolve --reset --batch-rows=2 <"$IN"
+t_eq evolve-exit 0 "$ADX_RC"
+t_eq evolve-columns "[['a', 'long'], ['b', 'string'], ['c', 'real']]" \
+  "$(adx_state 's["databases"]["TestDb"]["tables"]["Evolve"]["columns"]')"
+t_eq evolve-rows '{"a": 1, "b": null, "c": null}|{"a": 2, "b": "x", "c": null}|{"a": 3, "b": null, "c": null}|{"a": 4, "b": "y", "c": 1.5}|{"a": 5, "b": null, "c": null}' \
+  "$(adx_rows Evolve | paste -sd '|' -)"
+# One drop for the run; the new column merged once, then the mapping.
+t_eq evolve-commands ".drop table Evolve ifexists|.create-merge table Evolve (a:long, b:string)|.create-or-alter table Evolve ingestion json mapping|.alter table Evolve policy ingestiontime true|.alter table Evolve policy streamingingestion enable|.show table Evolve cslschema|.create-merge table Evolve (c:real)|.create-or-alter table Evolve ingestion json mapping" \
+  "$(adx_requests '"|".join(e["json"]["csl"].split(" \x27")[0] for e in r if e["path"] == "/v1/rest/mgmt" and " Evolve" in e["json"]["csl"])')"
 
 # --- streaming not enabled: the policy command is named, rows go inline -
 adx_hook exec '{"csl":".create table NoStream (a:string)"}' >/dev/null

@@ -75,6 +75,38 @@ regular_inference(void)
   CHECK(!adx_is_guid("gdd42a49-5329-4832-8dfd-43d979153a88", 36));
 }
 
+/* adxsink infers over every row of a batch into one schema: members in
+ * the order first seen, each keeping the type of its first value. */
+static void
+union_inference(void)
+{
+  struct adx_schema s;
+  memset(&s, 0, sizeof s);
+  char err[160];
+  const char *rows[] = {
+      "{\"a\":1,\"t\":\"2026-11-25T10:00:00Z\"}",
+      "{\"t\":\"not a time\",\"b\":\"x\",\"a\":\"str\"}",
+      "{\"c\":[1],\"\":5,\"b\":2}",
+  };
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+    CHECK(adx_schema_infer(rows[i], strlen(rows[i]), &s, err, sizeof err) == 0);
+  CHECK(s.n == 4);
+  if (s.n == 4) {
+    CHECK_STR(s.cols[0].name, "a");
+    CHECK(s.cols[0].type == ADX_T_LONG);
+    CHECK_STR(s.cols[1].name, "t");
+    CHECK(s.cols[1].type == ADX_T_DATETIME);
+    CHECK_STR(s.cols[2].name, "b");
+    CHECK(s.cols[2].type == ADX_T_STRING);
+    CHECK_STR(s.cols[3].name, "c");
+    CHECK(s.cols[3].type == ADX_T_DYNAMIC);
+  }
+  CHECK(s.skipped == 1);
+  /* A row that is not an object adds nothing and says why. */
+  CHECK(adx_schema_infer("[1]", 3, &s, err, sizeof err) != 0 && s.n == 4);
+  adx_schema_free(&s);
+}
+
 static void
 error_inference(void)
 {
@@ -180,6 +212,7 @@ int
 main(void)
 {
   regular_inference();
+  union_inference();
   error_inference();
   csl();
   commands();
