@@ -35,6 +35,8 @@ arg(struct rtk_stage *s, const char *a)
   return 0;
 }
 
+static char *vfmt(const char *fmt, va_list ap) PLAT_PRINTF(1, 0);
+
 static char *
 vfmt(const char *fmt, va_list ap)
 {
