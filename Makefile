@@ -25,8 +25,15 @@ WARN := -Wall -Wextra -Wformat=2 -Wshadow -Werror
 BASE_CFLAGS := -std=c11 -g $(WARN) -I. -Ibuild/gen
 OPT ?= -O2
 
+# Sanitizer builds use clang when it is installed: its UBSan also checks
+# arithmetic on NULL pointers (pointer-overflow), which gcc's does not.
+SAN_CC ?= $(if $(shell command -v clang 2>/dev/null),clang,cc)
+
 ifeq ($(SAN),1)
   CONF := asan
+  ifeq ($(origin CC),default)
+    CC := $(SAN_CC)
+  endif
   SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
               -fno-omit-frame-pointer
 else ifeq ($(SAN),fuzz)
@@ -39,6 +46,12 @@ else
 endif
 
 OBJ := build/$(CONF)
+# A build directory belongs to one compiler: objects of gcc and clang
+# (their sanitizer runtimes above all) do not link together, and make
+# does not see a changed CC, so a directory built by another is emptied.
+ifneq ($(shell cat $(OBJ)/.cc 2>/dev/null),$(CC))
+  $(shell rm -rf $(OBJ) && mkdir -p $(OBJ) && echo '$(CC)' > $(OBJ)/.cc)
+endif
 BIN := $(if $(SAN),$(OBJ)/bin,bin)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_NAMES := $(patsubst tests/fuzz/%.c,%,$(filter-out tests/fuzz/fuzz_main.c,$(FUZZ_SRC)))

@@ -303,7 +303,9 @@ buffer(struct kql_arena *ar, const struct kql_geo_shape *s, double r,
     for (uint32_t i = 0; i < s->npolys && fam; i++)
       nl += s->polys[i].nrings;
     for (uint32_t i = 0; i < nl; i++) {
-      const struct kql_geo_line *l = &s->lines[i];
+      /* Polygons' rings are counted across the polygons; lines may be
+       * NULL then, and NULL + i is undefined even unused. */
+      const struct kql_geo_line *l = fam ? NULL : &s->lines[i];
       if (fam) {
         uint32_t m = i;
         for (uint32_t g = 0; g < s->npolys; g++) {

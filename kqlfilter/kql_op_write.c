@@ -33,8 +33,8 @@ write_star(struct kql_query *q, struct kql_col *col, struct kql_row *r,
 {
   struct jsonw *w = &q->run->w;
   const struct kql_star *st = col->star;
+  if (!r->raw) return; /* a row of a static source has no text */
   const char *p = r->raw, *end = r->raw + r->rawn;
-  if (!p) return;
   p = kql_json_ws(p, end);
   if (p >= end || *p != '{') return;
   p = kql_json_ws(p + 1, end);
