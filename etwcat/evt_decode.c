@@ -831,12 +831,21 @@ dec_field(struct dec *d, unsigned idx, unsigned depth)
 {
   const struct evt_field *f = &d->f[idx];
   uint16_t fl = f->flags;
-  if (!(fl & (EVT_F_COUNT_INLINE | EVT_F_COUNT_FIXED | EVT_F_COUNT_FIELD)))
+  if (!(fl & (EVT_F_COUNT_INLINE | EVT_F_COUNT_FIXED | EVT_F_COUNT_FIELD |
+              EVT_F_COUNT_REST)))
     return dec_elem(d, idx, depth);
 
   size_t at = d->c.off;
   uint64_t count;
-  if (fl & EVT_F_COUNT_INLINE) {
+  if (fl & EVT_F_COUNT_REST) {
+    size_t esz = min_size(d, f);
+    if (!esz || left(d) % esz)
+      return fail(d,
+                  "field '%s' (%s) at payload offset %zu: %zu bytes left, "
+                  "not a whole number of %zu-byte values",
+                  fname(f), tname(f), at, left(d), esz);
+    count = left(d) / esz;
+  } else if (fl & EVT_F_COUNT_INLINE) {
     const uint8_t *p = take(d, f, at, 2);
     if (!p) return -1;
     count = le16(p);
@@ -933,6 +942,36 @@ dup_table(struct dec *d, unsigned first, unsigned n, uint16_t *suf)
       k = (k + 1) & (size - 1);
     }
   }
+}
+
+/* dec_rest - a rest-of-payload array (EVT_F_COUNT_REST) as the members
+ * name1, name2, ...: TDH lists a MOF class's numbered tail properties
+ * (StackWalk's Stack1..Stack192) one by one, as many as the data holds. */
+static int
+dec_rest(struct dec *d, unsigned idx, const char *name, unsigned depth)
+{
+  const struct evt_field *f = &d->f[idx];
+  size_t at = d->c.off, esz = min_size(d, f);
+  if (!esz || left(d) % esz)
+    return fail(d,
+                "field '%s' (%s) at payload offset %zu: %zu bytes left, "
+                "not a whole number of %zu-byte values",
+                fname(f), tname(f), at, left(d), esz);
+  uint64_t count = left(d) / esz;
+  if (count > d->budget)
+    return fail(d,
+                "field '%s' at payload offset %zu has %llu values, more "
+                "than the payload allows",
+                fname(f), at, (unsigned long long)count);
+  char b[KEY_MAX + EVT_FMT_U64_MAX + 1];
+  size_t n = strlen(name);
+  if (n > KEY_MAX) n = KEY_MAX;
+  memcpy(b, name, n);
+  for (uint64_t i = 0; i < count; i++) {
+    jw_keyn(d->w, b, n + evt_fmt_u64(i + 1, b + n));
+    if (dec_elem(d, idx, depth) < 0) return -1;
+  }
+  return 0;
 }
 
 static void
@@ -1078,6 +1117,16 @@ dec_members(struct dec *d, unsigned first, unsigned n, unsigned depth,
     }
     flush(w, batch, &bn, bfirst, i, spans, nspans);
 
+    if (f->flags & EVT_F_COUNT_REST) {
+      size_t rstart = w->len;
+      if (dec_rest(d, idx, name, depth) < 0) return -1;
+      any = any || w->len > rstart;
+      if (i < nspans) {
+        spans[i].start = rstart;
+        spans[i].end = w->len;
+      }
+      continue;
+    }
     bool noprint = f->out == EVT_OUT_NOPRINT && !is_struct(f);
     struct jw_mark km = {0, 0, false, false};
     if (noprint) km = jw_mark(w);

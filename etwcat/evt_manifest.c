@@ -1094,7 +1094,8 @@ ref_field(struct ctx *c, const struct node *tmpl, const struct node *e,
                 (int)(rl > 48 ? 48 : rl), r);
   }
   const struct evt_field *t = &f[idx];
-  if ((t->flags & (EVT_F_STRUCT | EVT_F_COUNT_FIELD | EVT_F_COUNT_FIXED)) ||
+  if ((t->flags & (EVT_F_STRUCT | EVT_F_COUNT_FIELD | EVT_F_COUNT_FIXED |
+                   EVT_F_COUNT_REST)) ||
       !is_integer_in(t->in))
     return fail(c, off, "%s \"%.*s\" names a field that is not an integer",
                 what, (int)(rl > 48 ? 48 : rl), r);
@@ -1128,6 +1129,35 @@ size_attr(struct ctx *c, const struct node *tmpl, const struct node *e,
   return 0;
 }
 
+/* rest_attr - rtk:rest="true": an array of as many values as the rest
+ * of the payload holds, which some MOF classes end with (StackWalk's
+ * Stack1..Stack192). Only on the template's last top-level field, with
+ * no count=, of a fixed-size in-type. */
+static int
+rest_attr(struct ctx *c, const struct node *tmpl, const struct node *e,
+          struct evt_field *fld)
+{
+  const struct xattr *a = project_attr(e, "rest");
+  if (!a || strcmp(a->val, "false") == 0 || strcmp(a->val, "0") == 0) return 0;
+  if (strcmp(a->val, "true") != 0 && strcmp(a->val, "1") != 0)
+    return fail(c, a->off, "rest=\"%.*s\" is not true or false", qlen(a->val),
+                a->val);
+  const struct node *last = NULL;
+  for (const struct node *k = tmpl->kid; k; k = k->next)
+    if (is_field_elem(k)) last = k;
+  if (e != last || fld->flags & (EVT_F_COUNT_FIXED | EVT_F_COUNT_FIELD))
+    return fail(c, a->off,
+                "rest=\"true\" is for the template's last field, "
+                "without count=");
+  bool fixed = is_integer_in(fld->in) || fld->in == EVT_IN_POINTER ||
+               (fld->in >= EVT_IN_FLOAT && fld->in <= EVT_IN_BOOLEAN) ||
+               fld->in == EVT_IN_GUID || fld->in == EVT_IN_FILETIME ||
+               fld->in == EVT_IN_SYSTEMTIME;
+  if (!fixed) return fail(c, a->off, "rest=\"true\" needs a fixed-size inType");
+  fld->flags |= EVT_F_COUNT_REST;
+  return 0;
+}
+
 static int
 data_field(struct ctx *c, const struct node *tmpl, const struct node *e,
            struct evt_field *f, size_t idx, size_t lo1, size_t hi2,
@@ -1158,6 +1188,7 @@ data_field(struct ctx *c, const struct node *tmpl, const struct node *e,
   if ((sized && size_attr(c, tmpl, e, "length", fld, f, lo1, idx, hi2)) ||
       size_attr(c, tmpl, e, "count", fld, f, lo1, idx, hi2))
     return -1;
+  if (rest_attr(c, tmpl, e, fld)) return -1;
   if (fld->in == EVT_IN_BINARY &&
       !(fld->flags & (EVT_F_LEN_FIXED | EVT_F_LEN_FIELD))) {
     if (fld->out != EVT_OUT_IPV6)

@@ -109,15 +109,19 @@ enum evt_out {
 };
 
 /* struct evt_field.flags */
-#define EVT_F_STRUCT 0x0001       /* members: fields[first .. first+nmembers) */
-#define EVT_F_LEN_FIELD 0x0002    /* length = value of field index .len */
-#define EVT_F_COUNT_FIELD 0x0004  /* count = value of field index .count */
-#define EVT_F_LEN_FIXED 0x0010    /* length = .len */
-#define EVT_F_COUNT_FIXED 0x0020  /* count = .count (array even if 1) */
-#define EVT_F_COUNT_INLINE 0x0040 /* u16 count precedes the data (TL vcount)   \
-                                   */
-#define EVT_F_CUSTOM 0x0080       /* TL custom: u16 size + opaque bytes */
-#define EVT_F_UTC 0x0100          /* datetime known to be UTC */
+#define EVT_F_STRUCT 0x0001      /* members: fields[first .. first+nmembers) */
+#define EVT_F_LEN_FIELD 0x0002   /* length = value of field index .len */
+#define EVT_F_COUNT_FIELD 0x0004 /* count = value of field index .count */
+#define EVT_F_LEN_FIXED 0x0010   /* length = .len */
+#define EVT_F_COUNT_FIXED 0x0020 /* count = .count (array even if 1) */
+#define EVT_F_COUNT_INLINE                                                     \
+  0x0040                    /* u16 count precedes the data (TL vcount)         \
+                             */
+#define EVT_F_CUSTOM 0x0080 /* TL custom: u16 size + opaque bytes */
+#define EVT_F_UTC 0x0100    /* datetime known to be UTC */
+#define EVT_F_COUNT_REST                                                       \
+  0x0200 /* as many as the rest of the payload                                 \
+            holds (MOF tails: StackWalk frames) */
 
 /* A value map or bit map. Entries sorted by value for valuemaps. */
 struct evt_map_entry {

@@ -265,6 +265,33 @@ test_pointer_size(void)
             "{\"p\":\"0x8000000012345678\",\"sz\":\"0x4\",\"n\":1}");
 }
 
+/* A rest-of-payload tail (StackWalk's Stack1..Stack192): members
+ * Stack1, Stack2, ... as many as the payload holds, pointer-sized. */
+static const struct evt_field mof_tail_f[] = {
+    F("Pid", EVT_IN_UINT32, 0),
+    FL("Stack", EVT_IN_POINTER, 0, EVT_F_COUNT_REST, 0, 0),
+};
+static const struct evt_schema mof_tails = SCHEMA(mof_tail_f, 2);
+
+static void
+test_rest(void)
+{
+  CHECK_STR(dec_opt(&mof_tails, "04000000 1000000000000000 2000000000000080", 8,
+                    false),
+            "{\"Pid\":4,\"Stack1\":\"0x10\",\"Stack2\":"
+            "\"0x8000000000000020\"}");
+  CHECK_STR(
+      dec_opt(&mof_tails, "04000000 10000000 20000000 30000000", 4, false),
+      "{\"Pid\":4,\"Stack1\":\"0x10\",\"Stack2\":\"0x20\","
+      "\"Stack3\":\"0x30\"}");
+  /* No frames at all is a valid record. */
+  CHECK_STR(dec_opt(&mof_tails, "04000000", 8, false), "{\"Pid\":4}");
+  /* Half a pointer left over: the record is not what the class says. */
+  CHECK_STR(dec_opt(&mof_tails, "04000000 1000000000000000 20000000", 8, false),
+            "ERR: field 'Stack' (Pointer) at payload offset 4: 12 bytes "
+            "left, not a whole number of 8-byte values");
+}
+
 static const struct evt_field outs_f[] = {
     F("hx", U8, EVT_OUT_HEXINT8),
     F("bo", U8, EVT_OUT_BOOLEAN),
@@ -1027,6 +1054,7 @@ main(void)
   test_spans();
   test_in_types();
   test_pointer_size();
+  test_rest();
   test_out_types();
   test_strings();
   test_rest_strings();

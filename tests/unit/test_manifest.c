@@ -932,6 +932,50 @@ test_classic(void)
   evt_registry_free(r);
 }
 
+/* rtk:rest="true": the template's last field takes the rest of the
+ * payload (StackWalk frames). */
+static void
+test_rest_attr(void)
+{
+  struct evt_registry *r = new_registry();
+  char err[256] = "";
+  int n = load(r,
+               "<m " RTK_NS "><events><provider name='P' rtk:classic='true' "
+               "guid='{01020304-0506-0708-090a-0b0c0d0e0f10}'>"
+               "<templates><template tid='t'>"
+               "<data name='Pid' inType='win:UInt32'/>"
+               "<data name='Stack' inType='win:Pointer' rtk:rest='true'/>"
+               "</template></templates><events>"
+               "<event value='32' version='2' template='t'/>"
+               "</events></provider></events></m>",
+               err, sizeof err);
+  CHECK_STR(err, "");
+  CHECK(n == 1);
+  const struct evt_schema *s = evt_registry_find(r, test_guid, true, 32, 2);
+  CHECK(s && s->ntop == 2);
+  if (s && s->ntop == 2) {
+    CHECK(!(s->fields[0].flags & EVT_F_COUNT_REST));
+    CHECK(s->fields[1].flags & EVT_F_COUNT_REST);
+  }
+  evt_registry_free(r);
+#define REST_T(fields)                                                         \
+  "<m " RTK_NS "><events><provider name='P' "                                  \
+  "guid='{01020304-0506-0708-090a-0b0c0d0e0f10}'>"                             \
+  "<templates><template tid='t'>\n" fields                                     \
+  "</template></templates>" PROV_CLOSE
+  load_error(REST_T("<data name='S' inType='win:Pointer' rtk:rest='yes'/>"),
+             "t.man:2:37: rest=\"yes\" is not true or false", __LINE__);
+  load_error(REST_T("<data name='S' inType='win:Pointer' rtk:rest='true'/>"
+                    "<data name='n' inType='win:UInt32'/>"),
+             "t.man:2:37: rest=\"true\" is for the template's last field, "
+             "without count=",
+             __LINE__);
+  load_error(REST_T("<data name='S' inType='win:UnicodeString' "
+                    "rtk:rest='true'/>"),
+             "t.man:2:43: rest=\"true\" needs a fixed-size inType", __LINE__);
+#undef REST_T
+}
+
 static void
 test_classic_errors(void)
 {
@@ -1471,6 +1515,7 @@ main(void)
   test_builtin();
   test_classic();
   test_classic_errors();
+  test_rest_attr();
   test_builtin_kernel();
   test_corpus();
   test_chunks();
