@@ -44,7 +44,7 @@ WIN_MAKE = $(MAKE) TARGET_SYSTEM=Windows_NT CC=$(WIN_CC) BIN=$(WIN_BIN) \
 .PHONY: windows windows-etwcat windows-deps windows-gen check-windows
 
 windows-gen:
-	$(MAKE) TARGET_SYSTEM= CC=cc SAN= build/gen/etwcat_builtin.c
+	$(MAKE) TARGET_SYSTEM= SAN= build/gen/etwcat_builtin.c
 
 windows-deps:
 	build-aux/windows-deps.sh $(WIN_DEPS)
@@ -67,5 +67,5 @@ windows-etwcat: windows-gen
 # generate inputs, so the native ones serve (built here if missing).
 check-windows: windows
 	+$(WIN_MAKE) tests replays
-	$(MAKE) TARGET_SYSTEM= CC=cc SAN= tools
+	$(MAKE) TARGET_SYSTEM= SAN= tools
 	tests/windows/run.sh $(WIN_OUT)

@@ -418,15 +418,15 @@ name_ok(const char *p, size_t n)
   return !memchr(p, '\0', n);
 }
 
-int
-adx_schema_infer(const char *row, size_t len, struct adx_schema *sc, char *err,
-                 size_t errn)
+/* infer_row - adx_schema_infer with the caller's scratch strings, so a
+ * batch of rows reuses one allocation for member names and values. */
+static int
+infer_row(const char *row, size_t len, struct adx_schema *sc,
+          struct adx_str *keyp, struct adx_str *valp, char *err, size_t errn)
 {
   struct scan s = {row, len, 0};
   size_t hint = 0;
-  struct adx_str key, val;
-  adx_str_init(&key);
-  adx_str_init(&val);
+  struct adx_str key = *keyp, val = *valp;
   int rc = -1;
   const char *why = "not a JSON object";
   ws(&s);
@@ -535,6 +535,42 @@ adx_schema_infer(const char *row, size_t len, struct adx_schema *sc, char *err,
   rc = 0;
 out:
   if (rc != 0) snprintf(err, errn, "%s at byte %zu", why, s.i);
+  *keyp = key;
+  *valp = val;
+  return rc;
+}
+
+int
+adx_schema_infer(const char *row, size_t len, struct adx_schema *sc, char *err,
+                 size_t errn)
+{
+  struct adx_str key, val;
+  adx_str_init(&key);
+  adx_str_init(&val);
+  int rc = infer_row(row, len, sc, &key, &val, err, errn);
+  adx_str_free(&key);
+  adx_str_free(&val);
+  return rc;
+}
+
+int
+adx_schema_infer_lines(const char *buf, size_t len, bool strict_first,
+                       struct adx_schema *sc, char *err, size_t errn)
+{
+  struct adx_str key, val;
+  adx_str_init(&key);
+  adx_str_init(&val);
+  int rc = 0;
+  const char *p = buf, *end = buf + len;
+  for (bool first = strict_first; p < end; first = false) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+    if (infer_row(p, n, sc, &key, &val, err, errn) != 0 && first) {
+      rc = -1;
+      break;
+    }
+    p += n + 1;
+  }
   adx_str_free(&key);
   adx_str_free(&val);
   return rc;

@@ -74,6 +74,14 @@ int adx_schema_add(struct adx_schema *s, const char *name, size_t n,
 int adx_schema_infer(const char *row, size_t len, struct adx_schema *s,
                      char *err, size_t errn);
 
+/* adx_schema_infer_lines - adx_schema_infer over every line of
+ * buf[0, len) (NDJSON rows) into one schema: members in the order first
+ * seen, each typed by its first value. With strict_first a first line
+ * that is not a JSON object fails (-1, reason in err); any other such
+ * line adds nothing. */
+int adx_schema_infer_lines(const char *buf, size_t len, bool strict_first,
+                           struct adx_schema *s, char *err, size_t errn);
+
 /* adx_schema_parse_csl - parse "a:string,['b c']:long" (the Schema column
  * of `.show table T cslschema`) into s. 0, or -1 with the reason. */
 int adx_schema_parse_csl(const char *text, struct adx_schema *s, char *err,

@@ -111,28 +111,6 @@ mapping(struct adx_ctx *x, const struct adx_schema *s, struct adx_res *r)
   return rc;
 }
 
-/* batch_schema - the union of the members of b's rows, in the order
- * first seen, each typed by its first value. The very first row must be
- * a JSON object; any other row that is not adds nothing (the service
- * reports it). */
-static int
-batch_schema(const struct sink_batch *b, bool again, struct adx_schema *want,
-             struct adx_res *r)
-{
-  const char *p = b->buf, *end = b->buf + b->len;
-  char err[160];
-  for (bool first = !again; p < end; first = false) {
-    const char *nl = memchr(p, '\n', (size_t)(end - p));
-    size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
-    if (adx_schema_infer(p, len, want, err, sizeof err) != 0 && first) {
-      adx_res_fail(r, SINK_FAIL, "the first row: %s", err);
-      return -1;
-    }
-    p += len + 1;
-  }
-  return 0;
-}
-
 /* covered - true when the mapping already takes every column of want. */
 static bool
 covered(const struct adx_ctx *x, const struct adx_schema *want)
@@ -140,23 +118,6 @@ covered(const struct adx_ctx *x, const struct adx_schema *want)
   for (size_t i = 0; i < want->n; i++)
     if (adx_schema_find(&x->mapped, want->cols[i].name) < 0) return false;
   return true;
-}
-
-/* keep_mapped - remember the columns the mapping now covers. */
-static int
-keep_mapped(struct adx_ctx *x, const struct adx_schema *map)
-{
-  struct adx_schema copy;
-  memset(&copy, 0, sizeof copy);
-  for (size_t i = 0; i < map->n; i++)
-    if (adx_schema_add(&copy, map->cols[i].name, strlen(map->cols[i].name),
-                       map->cols[i].type) < 0) {
-      adx_schema_free(&copy);
-      return -1;
-    }
-  adx_schema_free(&x->mapped);
-  x->mapped = copy;
-  return 0;
 }
 
 /* merge_new - add to have (and to add) every column of want it lacks. */
@@ -184,7 +145,12 @@ adx_setup(struct adx_ctx *x, const struct sink_batch *b, struct adx_res *r)
   int rc = -1;
   bool again = x->setup_done;
   if (again && x->mapping_given) return 0; /* the user's mapping rules */
-  if (batch_schema(b, again, &want, r) != 0) goto out;
+  char err[160];
+  if (adx_schema_infer_lines(b->buf, b->len, !again, &want, err, sizeof err) !=
+      0) {
+    adx_res_fail(r, SINK_FAIL, "the first row: %s", err);
+    goto out;
+  }
   if (again && covered(x, &want)) {
     rc = 0;
     goto out;
@@ -209,7 +175,7 @@ adx_setup(struct adx_ctx *x, const struct sink_batch *b, struct adx_res *r)
   }
   int exists = drop ? 0 : table_exists(x, r);
   if (exists < 0) goto out;
-  const struct adx_schema *map = &want;
+  struct adx_schema *map = &want;
   if (!exists) {
     if (create_merge(x, &want, r) != 0) goto out;
     created = true;
@@ -236,10 +202,10 @@ adx_setup(struct adx_ctx *x, const struct sink_batch *b, struct adx_res *r)
       table_cmd(x, ".alter table ", " policy streamingingestion enable", NULL,
                 r) != 0)
     goto out;
-  if (keep_mapped(x, map) != 0) {
-    adx_res_fail(r, SINK_RETRY, "out of memory");
-    goto out;
-  }
+  /* The columns the mapping now covers: taken over, not copied. */
+  adx_schema_free(&x->mapped);
+  x->mapped = *map;
+  memset(map, 0, sizeof *map);
   x->setup_done = true;
   rc = 0;
 out:

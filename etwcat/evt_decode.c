@@ -831,21 +831,13 @@ dec_field(struct dec *d, unsigned idx, unsigned depth)
 {
   const struct evt_field *f = &d->f[idx];
   uint16_t fl = f->flags;
-  if (!(fl & (EVT_F_COUNT_INLINE | EVT_F_COUNT_FIXED | EVT_F_COUNT_FIELD |
-              EVT_F_COUNT_REST)))
+  /* EVT_F_COUNT_REST fields (top level only) go through dec_rest. */
+  if (!(fl & (EVT_F_COUNT_INLINE | EVT_F_COUNT_FIXED | EVT_F_COUNT_FIELD)))
     return dec_elem(d, idx, depth);
 
   size_t at = d->c.off;
   uint64_t count;
-  if (fl & EVT_F_COUNT_REST) {
-    size_t esz = min_size(d, f);
-    if (!esz || left(d) % esz)
-      return fail(d,
-                  "field '%s' (%s) at payload offset %zu: %zu bytes left, "
-                  "not a whole number of %zu-byte values",
-                  fname(f), tname(f), at, left(d), esz);
-    count = left(d) / esz;
-  } else if (fl & EVT_F_COUNT_INLINE) {
+  if (fl & EVT_F_COUNT_INLINE) {
     const uint8_t *p = take(d, f, at, 2);
     if (!p) return -1;
     count = le16(p);

@@ -79,7 +79,7 @@ stop_listen(void)
 {
   static HANDLE ev, wait;
   if (ev) return;
-  ev = win_stop_event(GetCurrentProcessId(), true);
+  ev = win_stop_event(GetCurrentProcessId());
   if (ev && !RegisterWaitForSingleObject(&wait, ev, on_stop_event, NULL,
                                          INFINITE, WT_EXECUTEDEFAULT)) {
     CloseHandle(ev);

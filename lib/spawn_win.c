@@ -274,10 +274,10 @@ spawn_start(const struct spawn_opts *o, struct spawn_child *c)
    * Where that fails the child simply is not killed with us. */
   if (job) (void)AssignProcessToJobObject(job, pi.hProcess);
   /* Before the child runs, so a stop request can never find no event. */
-  c->stop = win_stop_event(pi.dwProcessId, true);
-  /* One left set for an earlier process with this id is stale. */
-  if (c->stop && GetLastError() == ERROR_ALREADY_EXISTS)
-    ResetEvent((HANDLE)c->stop);
+  c->stop = win_stop_event(pi.dwProcessId);
+  /* The child has not run: a request already set is a stale one, left
+   * for an earlier process with this id. */
+  if (c->stop) ResetEvent((HANDLE)c->stop);
   ResumeThread(pi.hThread);
   CloseHandle(pi.hThread);
   c->pid = (long)pi.dwProcessId;

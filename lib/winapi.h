@@ -46,9 +46,9 @@ const char *win_strerror(unsigned long err, char *buf, size_t n);
  * RealTimeKql is asked to stop ("Local\\RealTimeKql-stop-<pid>"), as
  * Ctrl-C would: console control events need a console the two share,
  * which a launcher started by a service, a scheduled task or Wine does
- * not have. create: make it if missing (both sides do, whoever comes
- * first). Auto-reset. NULL on failure (GetLastError tells why). */
-void *win_stop_event(unsigned long pid, bool create);
+ * not have. Made if missing, else opened (both sides call this, whoever
+ * comes first makes it). Auto-reset. NULL on failure. */
+void *win_stop_event(unsigned long pid);
 
 /* win_under_wine - true when running under Wine, whose ETW and TDH
  * functions are stubs (some abort the process when called). */

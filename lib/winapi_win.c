@@ -198,13 +198,12 @@ win_under_wine(void)
 }
 
 void *
-win_stop_event(unsigned long pid, bool create)
+win_stop_event(unsigned long pid)
 {
-  wchar_t name[64];
-  char a[64];
-  int n = snprintf(a, sizeof a, "Local\\RealTimeKql-stop-%lu", pid);
-  for (int i = 0; i <= n; i++)
-    name[i] = (wchar_t)(unsigned char)a[i]; /* ASCII only */
-  if (create) return CreateEventW(NULL, FALSE, FALSE, name);
-  return OpenEventW(EVENT_MODIFY_STATE | SYNCHRONIZE, FALSE, name);
+  char name[64];
+  snprintf(name, sizeof name, "Local\\RealTimeKql-stop-%lu", pid);
+  wchar_t *w = win_wide(name);
+  HANDLE h = w ? CreateEventW(NULL, FALSE, FALSE, w) : NULL;
+  free(w);
+  return h;
 }
