@@ -85,6 +85,13 @@ def main():
             cmd = prefix + [prog] + args + ([query] if query else [])
             p = subprocess.run(cmd, input=stdin.encode(), capture_output=True,
                                timeout=60)
+            # Under Wine a process start fails now and then before the
+            # program runs ("ShellExecuteEx failed"); that is Wine's, not
+            # kqlfilter's, so such a start is tried once more.
+            if p.returncode != 0 and b'ShellExecuteEx failed' in (
+                    p.stdout + p.stderr):
+                p = subprocess.run(cmd, input=stdin.encode(),
+                                   capture_output=True, timeout=60)
             out = p.stdout.decode('utf-8', 'replace').split('\n')
             if out and out[-1] == '':
                 out.pop()
