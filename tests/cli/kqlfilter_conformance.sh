@@ -23,8 +23,31 @@ if [ ! -x "$bin" ]; then
   echo "skip: $bin not built"
   exit 77
 fi
+run=${EXEC_PREFIX:-}
+if [ -n "${EXE:-}" ]; then
+  # Wine now and then fails to start a program before it runs
+  # ("ShellExecuteEx failed"); such a start is tried once more with the
+  # same input.
+  retry=$(mktemp)
+  trap 'rm -f "$retry"' EXIT
+  cat >"$retry" <<'W'
+#!/bin/sh
+d=$(mktemp -d)
+cat >"$d/in"
+for try in 1 2; do
+  "$@" <"$d/in" >"$d/out" 2>"$d/err"
+  rc=$?
+  cat "$d/out" "$d/err" | grep -q 'ShellExecuteEx failed' || break
+done
+cat "$d/out"
+cat "$d/err" >&2
+rm -rf "$d"
+exit $rc
+W
+  run="sh $retry ${EXEC_PREFIX:-}"
+fi
 out=$(python3 "$shared/tools/compare.py" --run \
-  "${EXEC_PREFIX:-} $bin --schema {schema_kql} -q {stream}" \
+  "$run $bin --schema {schema_kql} -q {stream}" \
   "$shared/corpus/kql" 2>&1)
 printf '%s\n' "$out" | grep -i 'sanitizer' && {
   echo "sanitizer reports above"
